@@ -1,0 +1,271 @@
+package dev.deployclaw.gates.core;
+
+import dev.deployclaw.gates.core.ddl.TableRef;
+import dev.deployclaw.gates.core.ddl.TouchedTables;
+import dev.deployclaw.gates.core.dialect.Dialect;
+import dev.deployclaw.gates.core.dialect.Dialects;
+import dev.deployclaw.gates.core.execute.MonitoredExecutor;
+import dev.deployclaw.gates.core.gate.Gate;
+import dev.deployclaw.gates.core.gate.GateContext;
+import dev.deployclaw.gates.core.gate.Gates;
+import dev.deployclaw.gates.core.gate.Outcome;
+import dev.deployclaw.gates.core.gate.Verdict;
+import dev.deployclaw.gates.core.internal.Secrets;
+import dev.deployclaw.gates.core.report.GateReport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * The entry point, in the brief's vocabulary: {@link #enforcePreMigrationGates(MigrationRequest)} evaluates every
+ * gate against the live database and returns a {@link GateReport}; {@link #executeWithMonitoring(ApprovedStatement)}
+ * runs what the report approved, with the lock wait bounded.
+ *
+ * <pre>{@code
+ * SecurityAuditor auditor = new SecurityAuditor(AuditorConfig.builder(dataSource)
+ *         .tenantId("acme").replica("replica-eu", replicaDataSource).build());
+ * GateReport report = auditor.enforcePreMigrationGates(MigrationRequest.builder()
+ *         .operation("ALTER TABLE users ADD COLUMN tenant_scope varchar(255)")
+ *         .isolationLevel(IsolationLevel.SERIALIZABLE)
+ *         .rollbackStatement("ALTER TABLE users DROP COLUMN tenant_scope")
+ *         .build());
+ * if (report.allGatesPassed()) {
+ *     auditor.executeWithMonitoring(report.approvedStatement().orElseThrow());
+ * }
+ * }</pre>
+ *
+ * Thread-safe: one auditor can serve many threads and tenants.
+ */
+public final class SecurityAuditor {
+    private static final Logger LOG = LoggerFactory.getLogger(SecurityAuditor.class);
+    private static final DateTimeFormatter DAY = DateTimeFormatter.ofPattern("yyyyMMdd").withZone(ZoneOffset.UTC);
+
+    private final AuditorConfig config;
+    private final List<Gate> gates;
+    private final List<GateListener> listeners;
+    private volatile Dialect dialect;
+
+    public SecurityAuditor(AuditorConfig config) {
+        this(config, Gates.defaults(config), List.of());
+    }
+
+    public SecurityAuditor(AuditorConfig config, List<Gate> gates, List<GateListener> listeners) {
+        this.config = Objects.requireNonNull(config, "config");
+        this.gates = List.copyOf(gates);
+        this.listeners = List.copyOf(listeners);
+        if (this.gates.isEmpty()) {
+            throw new IllegalArgumentException("gates must not be empty: an auditor without gates would pass everything");
+        }
+    }
+
+    public AuditorConfig config() {
+        return config;
+    }
+
+    public List<Gate> gates() {
+        return gates;
+    }
+
+    /** A copy of this auditor that also notifies {@code listener}. */
+    public SecurityAuditor withListener(GateListener listener) {
+        List<GateListener> all = new ArrayList<>(listeners);
+        all.add(Objects.requireNonNull(listener, "listener"));
+        return new SecurityAuditor(config, gates, all);
+    }
+
+    /**
+     * Evaluates every gate, in registry order, and decides once. Never throws for a database problem: a gate that
+     * cannot decide is an ERROR verdict, and ERROR blocks.
+     */
+    public GateReport enforcePreMigrationGates(MigrationRequest request) {
+        Objects.requireNonNull(request, "request");
+        long start = System.nanoTime();
+        Instant timestamp = Instant.now();
+        String executionId = "sg-migration-" + DAY.format(timestamp) + "-"
+                + String.format("%09d", ThreadLocalRandom.current().nextInt(1_000_000_000));
+        List<Verdict> verdicts = new ArrayList<>();
+        String schema = request.schema().orElse("?");
+        Dialect d = null;
+        try (Connection probe = config.dataSource().getConnection()) {
+            d = dialect(probe);
+            probe.setAutoCommit(true);
+            d.applyProbeTimeouts(probe, config.probeTimeout());
+            try {
+                schema = request.schema().orElse(d.currentSchema(request.session().orElse(probe)));
+                List<Long> excluded = new ArrayList<>();
+                if (request.session().isPresent()) {
+                    excluded.add(d.sessionId(request.session().get()));
+                }
+                GateContext ctx = new GateContext(config, request, d, probe, schema, tablesOf(request), excluded);
+                Optional<String> missing = d.missingMonitoringPrivilege(probe);
+                for (Gate gate : gates) {
+                    verdicts.add(notify(request, evaluate(gate, ctx, missing)));
+                }
+            } finally {
+                try {
+                    d.resetProbeTimeouts(probe);
+                } catch (SQLException ignored) {
+                    // a broken probe connection is discarded by its pool
+                }
+            }
+        } catch (SQLException | RuntimeException e) {
+            // could not even open or prepare the probe: every gate that has not decided fails closed
+            String why = "could not connect to or prepare the primary: " + message(e);
+            for (Gate gate : gates.subList(verdicts.size(), gates.size())) {
+                verdicts.add(notify(request, new Verdict(gate.id(), gate.action(), Outcome.ERROR, capitalize(why)
+                        + ". Blocking: a gate that cannot decide fails closed.", List.of(), sqlState(e), 0)));
+            }
+        }
+        GateReport report = new GateReport(executionId, timestamp, request.description(), request.tenant()
+                .or(config::tenantId), schema, request.migrationVersion(), d == null ? dev.deployclaw.gates.core.dialect.DatabaseKind.POSTGRESQL : d.kind(),
+                request.statements(), verdicts, (System.nanoTime() - start) / 1_000_000,
+                request.isolationLevel().orElse(config.requiredIsolation()));
+        for (GateListener l : listeners) {
+            try {
+                l.onReport(report);
+            } catch (RuntimeException e) {
+                LOG.warn("GateListener {} failed on report {}: {}", l, report.executionId(), Secrets.mask(e.getMessage()));
+            }
+        }
+        LOG.debug("{} {} in {} ms", report.executionId(), report.decision(), report.executionTimeMs());
+        return report;
+    }
+
+    /**
+     * Evaluates the gates and throws when they block: the form the Flyway and Liquibase adapters use.
+     *
+     * @throws GateBlockedException carrying the report, with the rendered report as its message
+     */
+    public GateReport requireSafe(MigrationRequest request) {
+        GateReport report = enforcePreMigrationGates(request);
+        if (!report.allGatesPassed()) {
+            throw new GateBlockedException(report);
+        }
+        return report;
+    }
+
+    /**
+     * Runs approved statements on a new session of the primary with {@code lock_timeout} = maxLockWait and
+     * {@code statement_timeout} in force, under the approved isolation, recording how long the lock took and how long
+     * the statements ran. A DDL that cannot get its lock in time fails fast with a {@link MigrationExecutionException}
+     * instead of queueing.
+     */
+    public ExecutionResult executeWithMonitoring(ApprovedStatement approved) {
+        if (approved == null) {
+            throw new IllegalArgumentException("approved statement must be set, but was null; only a SAFE_TO_MIGRATE report"
+                    + " gives one (GateReport.approvedStatement())");
+        }
+        Dialect d;
+        try (Connection c = config.dataSource().getConnection()) {
+            d = dialect(c);
+        } catch (SQLException e) {
+            throw new MigrationExecutionException("Could not connect to the primary: " + message(e), false, e);
+        }
+        ExecutionResult result = new MonitoredExecutor(config, d).execute(approved);
+        for (GateListener l : listeners) {
+            try {
+                l.onExecuted(result);
+            } catch (RuntimeException e) {
+                LOG.warn("GateListener {} failed: {}", l, Secrets.mask(e.getMessage()));
+            }
+        }
+        return result;
+    }
+
+    /** The dialect of the primary, detected once. */
+    public Dialect dialect(Connection c) throws SQLException {
+        Dialect d = dialect;
+        if (d == null) {
+            synchronized (this) {
+                if (dialect == null) {
+                    dialect = Dialects.forKind(Dialects.detectKind(c));
+                }
+                d = dialect;
+            }
+        }
+        return d;
+    }
+
+    private Verdict evaluate(Gate gate, GateContext ctx, Optional<String> missingPrivilege) {
+        long t0 = System.nanoTime();
+        Verdict v;
+        if (Thread.currentThread().isInterrupted()) {
+            v = new Verdict(gate.id(), gate.action(), Outcome.ERROR, "Interrupted before this gate ran. Blocking: a gate that"
+                    + " cannot decide fails closed.", List.of(), Optional.empty(), 0);
+        } else if (missingPrivilege.isPresent() && gate.readsOtherSessions()) {
+            v = new Verdict(gate.id(), gate.action(), Outcome.ERROR, "Cannot see other sessions: " + missingPrivilege.get()
+                    + " Blocking: a gate that cannot see fails closed.", List.of(), Optional.of("42501"), 0);
+        } else {
+            try {
+                v = Objects.requireNonNull(gate.evaluate(ctx), "gate " + gate.id() + " returned no verdict");
+            } catch (Exception e) {
+                if (e instanceof InterruptedException) {
+                    Thread.currentThread().interrupt();
+                }
+                v = new Verdict(gate.id(), gate.action(), Outcome.ERROR, capitalize(gate.id() + " could not decide: " + message(e))
+                        + ". Blocking: a gate that cannot decide fails closed.", List.of(), sqlState(e), 0);
+            }
+        }
+        return v.withDuration((System.nanoTime() - t0) / 1_000_000);
+    }
+
+    private Verdict notify(MigrationRequest request, Verdict v) {
+        for (GateListener l : listeners) {
+            try {
+                l.onVerdict(request, v);
+            } catch (RuntimeException e) {
+                LOG.warn("GateListener {} failed on {}: {}", l, v.gate(), Secrets.mask(e.getMessage()));
+            }
+        }
+        return v;
+    }
+
+    private static Optional<Set<TableRef>> tablesOf(MigrationRequest request) {
+        Set<TableRef> all = new LinkedHashSet<>();
+        for (String s : request.statements()) {
+            Optional<Set<TableRef>> t = TouchedTables.of(s);
+            if (t.isEmpty()) {
+                return Optional.empty();
+            }
+            all.addAll(t.get());
+        }
+        return request.environmentOnly() && request.statements().isEmpty() ? Optional.empty() : Optional.of(all);
+    }
+
+    private static String message(Throwable e) {
+        StringBuilder b = new StringBuilder();
+        b.append(e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().strip());
+        if (e instanceof SQLException s && s.getSQLState() != null) {
+            b.append(" (SQLSTATE ").append(s.getSQLState()).append(')');
+            if ("57014".equals(s.getSQLState())) {
+                b.append("; the probe exceeded its statement timeout");
+            }
+        }
+        return Secrets.mask(b.toString());
+    }
+
+    private static Optional<String> sqlState(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SQLException s && s.getSQLState() != null) {
+                return Optional.of(s.getSQLState());
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static String capitalize(String s) {
+        return s.isEmpty() ? s : Character.toUpperCase(s.charAt(0)) + s.substring(1);
+    }
+}

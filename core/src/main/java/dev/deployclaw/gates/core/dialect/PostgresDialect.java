@@ -1,0 +1,433 @@
+package dev.deployclaw.gates.core.dialect;
+
+import dev.deployclaw.gates.core.IsolationLevel;
+import dev.deployclaw.gates.core.ddl.TableRef;
+import dev.deployclaw.gates.core.internal.Identifiers;
+
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.Set;
+
+/** PostgreSQL 13+ (tested on 15). All PostgreSQL SQL of the gates is in this class. */
+public final class PostgresDialect implements Dialect {
+    private static final String LOCK_NOT_AVAILABLE = "55P03";
+
+    private final Set<String> heartbeatTablesReady = ConcurrentHashMap.newKeySet();
+
+    @Override
+    public DatabaseKind kind() {
+        return DatabaseKind.POSTGRESQL;
+    }
+
+    @Override
+    public String quote(String identifier) {
+        return Identifiers.quote(identifier, '"');
+    }
+
+    private String qualified(String schemaDotTable) {
+        List<String> parts = Identifiers.parseQualified("heartbeatTable", schemaDotTable);
+        return parts.size() == 1 ? quote(parts.get(0)) : quote(parts.get(0)) + "." + quote(parts.get(1));
+    }
+
+    @Override
+    public void applyProbeTimeouts(Connection probe, Duration timeout) throws SQLException {
+        try (PreparedStatement ps = probe.prepareStatement(
+                "select set_config('statement_timeout', ?, false), set_config('lock_timeout', ?, false)")) {
+            ps.setString(1, timeout.toMillis() + "ms");
+            ps.setString(2, timeout.toMillis() + "ms");
+            ps.execute();
+        }
+    }
+
+    @Override
+    public void resetProbeTimeouts(Connection probe) throws SQLException {
+        try (Statement st = probe.createStatement()) {
+            st.execute("reset statement_timeout; reset lock_timeout");
+        }
+    }
+
+    @Override
+    public String currentSchema(Connection c) throws SQLException {
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("select coalesce(current_schema(), 'public')")) {
+            rs.next();
+            return rs.getString(1);
+        }
+    }
+
+    @Override
+    public long sessionId(Connection c) throws SQLException {
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("select pg_backend_pid()")) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    @Override
+    public Optional<String> missingMonitoringPrivilege(Connection probe) throws SQLException {
+        try (Statement st = probe.createStatement(); ResultSet rs = st.executeQuery(
+                "select current_user, r.rolsuper or pg_has_role(current_user, 'pg_read_all_stats', 'USAGE')"
+                        + " from pg_roles r where r.rolname = current_user")) {
+            if (!rs.next()) {
+                return Optional.of("the probe role is not visible in pg_roles");
+            }
+            String role = rs.getString(1);
+            if (rs.getBoolean(2)) {
+                return Optional.empty();
+            }
+            return Optional.of("role " + role + " cannot see other sessions or replication state (PostgreSQL returns NULLs"
+                    + " instead of an error); grant pg_monitor to " + role + ": GRANT pg_monitor TO " + quote(role) + ";");
+        }
+    }
+
+    @Override
+    public List<ReplicaStatus> replicasSeenFromPrimary(Connection primary) throws SQLException {
+        List<ReplicaStatus> out = new ArrayList<>();
+        try (Statement st = primary.createStatement(); ResultSet rs = st.executeQuery(
+                "select coalesce(nullif(application_name, ''), client_addr::text, 'pid ' || pid) as name, state,"
+                        + " (extract(epoch from replay_lag) * 1000)::bigint as replay_lag_ms,"
+                        + " pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::bigint as behind_bytes"
+                        + " from pg_stat_replication order by 1")) {
+            while (rs.next()) {
+                String name = rs.getString(1);
+                String state = rs.getString(2);
+                long lag = rs.getLong(3);
+                boolean lagNull = rs.wasNull();
+                long behind = rs.getLong(4);
+                boolean behindNull = rs.wasNull();
+                if (!"streaming".equals(state)) {
+                    out.add(ReplicaStatus.broken(name, "pg_stat_replication", "standby " + name + " is not streaming (state "
+                            + state + ")"));
+                } else if (behindNull) {
+                    out.add(ReplicaStatus.broken(name, "pg_stat_replication", "standby " + name
+                            + " has reported no replay position yet, so its lag cannot be observed"));
+                } else if (behind == 0) {
+                    out.add(ReplicaStatus.lag(name, "pg_stat_replication", 0));
+                } else {
+                    // replay_lag is NULL while nothing was replayed recently; behind > 0 with no lag sample is unobservable
+                    out.add(lagNull
+                            ? ReplicaStatus.broken(name, "pg_stat_replication", "standby " + name + " is " + behind
+                            + " bytes behind and reports no replay lag, so its lag cannot be observed")
+                            : ReplicaStatus.lag(name, "pg_stat_replication", lag));
+                }
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public Instant writeHeartbeat(Connection primary, String heartbeatTable) throws SQLException {
+        String table = qualified(heartbeatTable);
+        if (!heartbeatTablesReady.contains(heartbeatTable)) {
+            try (Statement st = primary.createStatement()) {
+                st.execute("create table if not exists " + table
+                        + " (id integer primary key, beat timestamptz not null)");
+            } catch (SQLException e) {
+                throw new SQLException("heartbeat table " + heartbeatTable + " is missing and could not be created ("
+                        + e.getMessage() + "); create it as: CREATE TABLE " + table
+                        + " (id integer primary key, beat timestamptz not null) and grant INSERT, UPDATE, SELECT on it",
+                        e.getSQLState(), e);
+            }
+            heartbeatTablesReady.add(heartbeatTable);
+        }
+        try (PreparedStatement ps = primary.prepareStatement("insert into " + table
+                + " (id, beat) values (1, clock_timestamp()) on conflict (id) do update set beat = excluded.beat returning beat")) {
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getTimestamp(1).toInstant();
+            }
+        }
+    }
+
+    @Override
+    public ReplicaStatus readReplica(String name, Connection replica, String heartbeatTable, Instant beat, Duration wait)
+            throws SQLException {
+        try (Statement st = replica.createStatement(); ResultSet rs = st.executeQuery(
+                "select pg_is_in_recovery(), (select status from pg_stat_wal_receiver limit 1)")) {
+            rs.next();
+            if (!rs.getBoolean(1)) {
+                return ReplicaStatus.broken(name, "heartbeat", "replica " + name + " is not a standby (pg_is_in_recovery() = false)");
+            }
+            String receiver = rs.getString(2);
+            if (!"streaming".equals(receiver)) {
+                return ReplicaStatus.broken(name, "heartbeat", "replica " + name + " is not streaming (WAL receiver: "
+                        + (receiver == null ? "not running" : receiver) + ")");
+            }
+        }
+        String sql = "select beat, (extract(epoch from clock_timestamp() - beat) * 1000)::bigint from "
+                + qualified(heartbeatTable) + " where id = 1";
+        long start = System.nanoTime();
+        long deadline = start + wait.toNanos();
+        Timestamp wanted = Timestamp.from(beat);
+        try (PreparedStatement ps = replica.prepareStatement(sql)) {
+            while (true) {
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next()) {
+                        if (System.nanoTime() > deadline) {
+                            return ReplicaStatus.broken(name, "heartbeat", "replica " + name
+                                    + " has not replayed any heartbeat row yet, so its lag cannot be observed");
+                        }
+                    } else {
+                        Timestamp seen = rs.getTimestamp(1);
+                        long now = System.nanoTime();
+                        if (!seen.before(wanted)) {
+                            return ReplicaStatus.lag(name, "heartbeat", (now - start) / 1_000_000);
+                        }
+                        if (now > deadline) {
+                            // the new beat did not arrive in time: the replica is at least this far behind
+                            return ReplicaStatus.lag(name, "heartbeat", Math.max(rs.getLong(2), (now - start) / 1_000_000));
+                        }
+                    }
+                }
+                try {
+                    Thread.sleep(1);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new SQLException("interrupted while waiting for the heartbeat on replica " + name, "57014", e);
+                }
+            }
+        } catch (SQLException e) {
+            if ("42P01".equals(e.getSQLState())) {
+                return ReplicaStatus.broken(name, "heartbeat", "heartbeat table " + heartbeatTable + " does not exist on replica "
+                        + name + " (is it replicating this database?)");
+            }
+            throw e;
+        }
+    }
+
+    @Override
+    public List<SessionInfo> lockHolders(Connection probe, Collection<TableRef> tables, String defaultSchema,
+                                         Collection<String> wholeSchemas, Collection<Long> excludedPids) throws SQLException {
+        List<String> schemas = new ArrayList<>();
+        List<String> names = new ArrayList<>();
+        for (TableRef t : tables) {
+            schemas.add(t.schemaOr(defaultSchema));
+            names.add(t.name());
+        }
+        String sql = "select coalesce(l.pid, 0), coalesce(a.state, case when l.pid is null then 'prepared transaction' end),"
+                + " (extract(epoch from clock_timestamp() - a.xact_start) * 1000)::bigint,"
+                + " coalesce(a.application_name, ''), coalesce(a.usename::text, ''), coalesce(a.query, ''),"
+                + " n.nspname || '.' || t.relname, l.mode, l.granted"
+                + " from pg_locks l"
+                + " join pg_class c on c.oid = l.relation"
+                + " left join pg_index i on i.indexrelid = c.oid"
+                + " join pg_class t on t.oid = coalesce(i.indrelid, c.oid)"
+                + " join pg_namespace n on n.oid = t.relnamespace"
+                + " left join pg_stat_activity a on a.pid = l.pid"
+                + " where l.locktype = 'relation'"
+                + " and l.database = (select oid from pg_database where datname = current_database())"
+                + " and coalesce(l.pid, 0) <> pg_backend_pid() and coalesce(l.pid, 0) <> all(?)"
+                + " and ((n.nspname, t.relname) in (select s, r from unnest(?::text[], ?::text[]) as x(s, r))"
+                + "      or n.nspname = any(?))"
+                + " order by l.granted desc, a.xact_start nulls last, 1";
+        List<SessionInfo> out = new ArrayList<>();
+        try (PreparedStatement ps = probe.prepareStatement(sql)) {
+            ps.setArray(1, array(probe, "int8", excludedPids.toArray()));
+            ps.setArray(2, array(probe, "text", schemas.toArray()));
+            ps.setArray(3, array(probe, "text", names.toArray()));
+            ps.setArray(4, array(probe, "text", wholeSchemas.toArray()));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    long age = rs.getLong(3);
+                    Optional<Long> ageOpt = rs.wasNull() ? Optional.empty() : Optional.of(age);
+                    out.add(new SessionInfo(rs.getLong(1), nvl(rs.getString(2), "unknown"), ageOpt, rs.getString(4),
+                            rs.getString(5), SessionInfo.truncate(rs.getString(6)), Optional.of(rs.getString(7)),
+                            Optional.of(rs.getString(8)), rs.getBoolean(9)));
+                }
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public List<SessionInfo> oldTransactions(Connection probe, Duration maxAge, Collection<Long> excludedPids) throws SQLException {
+        String sql = "select pid, coalesce(state, 'unknown'), (extract(epoch from clock_timestamp() - xact_start) * 1000)::bigint,"
+                + " coalesce(application_name, ''), coalesce(usename::text, ''), coalesce(query, '')"
+                + " from pg_stat_activity"
+                + " where datname = current_database() and backend_type = 'client backend'"
+                + " and xact_start < clock_timestamp() - make_interval(secs => ?)"
+                + " and pid <> pg_backend_pid() and pid <> all(?)"
+                + " order by xact_start";
+        List<SessionInfo> out = new ArrayList<>();
+        try (PreparedStatement ps = probe.prepareStatement(sql)) {
+            ps.setDouble(1, maxAge.toMillis() / 1000.0);
+            ps.setArray(2, array(probe, "int8", excludedPids.toArray()));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(new SessionInfo(rs.getLong(1), rs.getString(2), Optional.of(rs.getLong(3)), rs.getString(4),
+                            rs.getString(5), SessionInfo.truncate(rs.getString(6)), Optional.empty(), Optional.empty(), true));
+                }
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public IsolationLevel readIsolation(Connection session) throws SQLException {
+        try (Statement st = session.createStatement(); ResultSet rs = st.executeQuery(
+                "select current_setting('transaction_isolation')")) {
+            rs.next();
+            return IsolationLevel.parse(rs.getString(1));
+        }
+    }
+
+    @Override
+    public void setIsolation(Connection session, IsolationLevel level) throws SQLException {
+        if (session.getAutoCommit()) {
+            session.setTransactionIsolation(level.jdbcLevel());
+        } else {
+            // inside an open transaction only the following transactions can change level
+            try (Statement st = session.createStatement()) {
+                st.execute("set session characteristics as transaction isolation level " + level.sql());
+            }
+        }
+    }
+
+    @Override
+    public Optional<Duration> readLockTimeout(Connection session) throws SQLException {
+        try (Statement st = session.createStatement(); ResultSet rs = st.executeQuery(
+                "select (extract(epoch from current_setting('lock_timeout')::interval) * 1000)::bigint")) {
+            rs.next();
+            long ms = rs.getLong(1);
+            return ms <= 0 ? Optional.empty() : Optional.of(Duration.ofMillis(ms));
+        }
+    }
+
+    @Override
+    public void setMigrationTimeouts(Connection session, Duration lockTimeout, Duration statementTimeout) throws SQLException {
+        try (PreparedStatement ps = session.prepareStatement(
+                "select set_config('lock_timeout', ?, false), set_config('statement_timeout', ?, false)")) {
+            ps.setString(1, lockTimeout.toMillis() + "ms");
+            ps.setString(2, statementTimeout.toMillis() + "ms");
+            ps.execute();
+        }
+    }
+
+    @Override
+    public RecoveryPoint recoveryPoint(Connection probe, Duration maxArchiveAge) throws SQLException {
+        String sql = "select current_setting('wal_level'), current_setting('archive_mode'),"
+                + " current_setting('archive_command') <> '' and current_setting('archive_command') <> '(disabled)'"
+                + "   or current_setting('archive_library', true) <> '',"
+                + " s.archived_count, s.last_archived_wal, s.last_archived_time, s.failed_count, s.last_failed_wal,"
+                + " s.last_failed_time, (extract(epoch from clock_timestamp() - s.last_archived_time) * 1000)::bigint"
+                + " from pg_stat_archiver s";
+        try (Statement st = probe.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+            rs.next();
+            String walLevel = rs.getString(1);
+            String archiveMode = rs.getString(2);
+            boolean archiverSet = rs.getBoolean(3);
+            long archived = rs.getLong(4);
+            String lastWal = rs.getString(5);
+            Timestamp lastTime = rs.getTimestamp(6);
+            long failed = rs.getLong(7);
+            String failedWal = rs.getString(8);
+            Timestamp failedTime = rs.getTimestamp(9);
+            long ageMs = rs.getLong(10);
+            List<String> facts = new ArrayList<>();
+            facts.add("wal_level=" + walLevel);
+            facts.add("archive_mode=" + archiveMode);
+            facts.add("archived_count=" + archived);
+            facts.add("last_archived_wal=" + nvl(lastWal, "none"));
+            facts.add("last_archived_time=" + (lastTime == null ? "never" : lastTime.toInstant()));
+            facts.add("failed_count=" + failed);
+            if (failedTime != null) {
+                facts.add("last_failed_wal=" + failedWal);
+                facts.add("last_failed_time=" + failedTime.toInstant());
+            }
+            if ("minimal".equals(walLevel)) {
+                return new RecoveryPoint(false, facts, "wal_level is minimal, so WAL cannot restore a base backup to a point"
+                        + " in time; set wal_level = replica (needs a restart)");
+            }
+            if ("off".equals(archiveMode)) {
+                return new RecoveryPoint(false, facts, "archive_mode is off, so no WAL is archived and there is no point-in-time"
+                        + " recovery; set archive_mode = on (needs a restart) with an archive_command or archive_library");
+            }
+            if (!archiverSet) {
+                return new RecoveryPoint(false, facts, "archive_mode is " + archiveMode + " but neither archive_command nor"
+                        + " archive_library is set, so nothing is archived; configure one");
+            }
+            if (failedTime != null && (lastTime == null || failedTime.after(lastTime))) {
+                return new RecoveryPoint(false, facts, "the WAL archiver is failing: last failure at " + failedTime.toInstant()
+                        + " on " + failedWal + ", after the last success (" + (lastTime == null ? "never" : lastTime.toInstant())
+                        + "); fix archive_command and check the server log");
+            }
+            if (lastTime == null) {
+                return new RecoveryPoint(false, facts, "no WAL segment has been archived yet; check archive_command and run"
+                        + " select pg_switch_wal() to archive the current segment");
+            }
+            if (ageMs > maxArchiveAge.toMillis()) {
+                return new RecoveryPoint(false, facts, "the newest archived WAL is " + Durations.human(ageMs) + " old (limit "
+                        + Durations.human(maxArchiveAge.toMillis()) + "); check the archiver or set archive_timeout");
+            }
+            return new RecoveryPoint(true, facts, "");
+        }
+    }
+
+    @Override
+    public TopologyInfo topology(Connection probe, String schema, Optional<String> tenantSchemaPattern) throws SQLException {
+        String sql = "select count(*),"
+                + " count(*) filter (where exists (select 1 from pg_attribute a where a.attrelid = c.oid"
+                + "   and a.attname = 'tenant_id' and not a.attisdropped)),"
+                + " count(*) filter (where c.relrowsecurity), count(*) filter (where c.relforcerowsecurity),"
+                + " (select count(*) from pg_policy p join pg_class pc on pc.oid = p.polrelid"
+                + "   join pg_namespace pn on pn.oid = pc.relnamespace where pn.nspname = ?),"
+                + " case when ?::text is null then null else (select count(*) from pg_namespace where nspname like ?) end"
+                + " from pg_class c join pg_namespace n on n.oid = c.relnamespace"
+                + " where n.nspname = ? and c.relkind in ('r', 'p')";
+        try (PreparedStatement ps = probe.prepareStatement(sql)) {
+            ps.setString(1, schema);
+            ps.setString(2, tenantSchemaPattern.orElse(null));
+            ps.setString(3, tenantSchemaPattern.orElse(null));
+            ps.setString(4, schema);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                int tenants = rs.getInt(6);
+                Optional<Integer> t = rs.wasNull() ? Optional.empty() : Optional.of(tenants);
+                return new TopologyInfo(schema, rs.getInt(1), rs.getInt(2), rs.getInt(3), rs.getInt(4), rs.getInt(5), t);
+            }
+        }
+    }
+
+    @Override
+    public void resetMigrationSession(Connection session) throws SQLException {
+        try (Statement st = session.createStatement()) {
+            st.execute("reset lock_timeout; reset statement_timeout; reset search_path");
+        }
+    }
+
+    @Override
+    public void useSchema(Connection session, String schema) throws SQLException {
+        try (Statement st = session.createStatement()) {
+            st.execute("set search_path to " + quote(Identifiers.requireValidName("schema", schema)));
+        }
+    }
+
+    @Override
+    public boolean isLockTimeout(SQLException e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SQLException s && LOCK_NOT_AVAILABLE.equals(s.getSQLState())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static Array array(Connection c, String type, Object[] values) throws SQLException {
+        return c.createArrayOf(type, values);
+    }
+
+    private static String nvl(String s, String dflt) {
+        return s == null ? dflt : s;
+    }
+}

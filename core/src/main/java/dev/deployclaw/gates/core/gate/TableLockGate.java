@@ -1,0 +1,86 @@
+package dev.deployclaw.gates.core.gate;
+
+import dev.deployclaw.gates.core.ddl.TableRef;
+import dev.deployclaw.gates.core.dialect.Durations;
+import dev.deployclaw.gates.core.dialect.SessionInfo;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * Blocks when another session holds or waits for a lock on a table the migration touches (the DDL would queue
+ * behind it, and every query of every tenant behind the DDL), or when a transaction older than
+ * {@code maxTransactionAge} is open in the database (an idle-in-transaction session forgotten by its
+ * application is the classic cause).
+ */
+public final class TableLockGate implements Gate {
+    public static final GateId ID = GateId.of("table-lock");
+    private static final int LISTED = 5;
+
+    @Override
+    public GateId id() {
+        return ID;
+    }
+
+    @Override
+    public boolean readsOtherSessions() {
+        return true;
+    }
+
+    @Override
+    public String action() {
+        return "Detecting active table locks and transaction count";
+    }
+
+    @Override
+    public Verdict evaluate(GateContext ctx) throws Exception {
+        Set<TableRef> tables = ctx.tables().orElse(Set.of());
+        List<String> wholeSchemas = ctx.tables().isPresent() ? List.of() : List.of(ctx.defaultSchema());
+        String scope = ctx.tables().isPresent()
+                ? (tables.isEmpty() ? "no tables" : tables.stream().map(t -> t.schemaOr(ctx.defaultSchema()) + "." + t.name())
+                .collect(Collectors.joining(", ")))
+                : "every table of schema " + ctx.defaultSchema() + " (the statements' tables could not be determined)";
+        List<SessionInfo> holders = tables.isEmpty() && wholeSchemas.isEmpty() ? List.of()
+                : ctx.dialect().lockHolders(ctx.probe(), tables, ctx.defaultSchema(), wholeSchemas, ctx.excludedPids());
+        List<SessionInfo> old = ctx.dialect().oldTransactions(ctx.probe(), ctx.config().maxTransactionAge(), ctx.excludedPids());
+
+        // one line per session: a session holding several locks is one blocker
+        Map<Long, SessionInfo> blockers = new LinkedHashMap<>();
+        holders.forEach(h -> blockers.putIfAbsent(h.pid(), h));
+        List<Evidence> ev = new ArrayList<>();
+        ev.add(Evidence.of("sessions holding or awaiting locks on " + scope, blockers.size(), 0, "sessions"));
+        long maxAge = old.stream().mapToLong(s -> s.transactionAgeMs().orElse(0L)).max().orElse(0);
+        ev.add(Evidence.of("transactions older than maxTransactionAge", old.size(), 0, "transactions"));
+        if (!old.isEmpty()) {
+            ev.add(Evidence.of("oldest transaction age", maxAge, ctx.config().maxTransactionAge().toMillis(), "ms"));
+        }
+        if (blockers.isEmpty() && old.isEmpty()) {
+            return Verdicts.passed(this, "Tables " + scope + ": 0 other sessions hold or await locks; no transaction older than "
+                    + Durations.human(ctx.config().maxTransactionAge().toMillis()) + ".", ev);
+        }
+        List<String> lines = new ArrayList<>();
+        blockers.values().stream().limit(LISTED).forEach(s -> lines.add(s.describe()));
+        if (blockers.size() > LISTED) {
+            lines.add("and " + (blockers.size() - LISTED) + " more sessions on these tables");
+        }
+        old.stream().filter(s -> !blockers.containsKey(s.pid())).limit(LISTED)
+                .forEach(s -> lines.add(s.describe() + " is older than maxTransactionAge "
+                        + Durations.human(ctx.config().maxTransactionAge().toMillis())));
+        for (SessionInfo s : blockers.values()) {
+            ev.add(Evidence.fact("blocking pid", s.pid()));
+        }
+        for (SessionInfo s : old) {
+            if (!blockers.containsKey(s.pid())) {
+                ev.add(Evidence.fact("old transaction pid", s.pid()));
+            }
+        }
+        return Verdicts.failed(this, "The DDL would queue behind " + (blockers.size() + (int) old.stream()
+                .filter(s -> !blockers.containsKey(s.pid())).count()) + " session(s), and every query on its tables behind"
+                + " the DDL: " + String.join("; ", lines) + ". End or terminate these sessions (pg_terminate_backend(pid)),"
+                + " or retry when they are gone.", ev);
+    }
+}
