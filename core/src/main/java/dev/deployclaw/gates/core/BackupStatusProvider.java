@@ -18,6 +18,8 @@ public interface BackupStatusProvider {
 
     /** A name for the report, e.g. "pgBackRest stanza main". */
     default String description() {
-        return getClass().getSimpleName();
+        String name = getClass().getSimpleName();
+        return getClass().isSynthetic() || name.contains("$$Lambda") || name.isEmpty()
+                ? "the configured BackupStatusProvider" : name;
     }
 }

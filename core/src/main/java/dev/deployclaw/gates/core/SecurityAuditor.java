@@ -214,7 +214,7 @@ public final class SecurityAuditor {
                 if (e instanceof InterruptedException) {
                     Thread.currentThread().interrupt();
                 }
-                v = new Verdict(gate.id(), gate.action(), Outcome.ERROR, capitalize(gate.id() + " could not decide: " + message(e))
+                v = new Verdict(gate.id(), gate.action(), Outcome.ERROR, "Gate " + gate.id() + " could not decide: " + message(e)
                         + ". Blocking: a gate that cannot decide fails closed.", List.of(), sqlState(e), 0);
             }
         }
