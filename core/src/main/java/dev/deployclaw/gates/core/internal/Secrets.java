@@ -11,7 +11,7 @@ public final class Secrets {
     private static final Pattern[] PATTERNS = {
             Pattern.compile("(?i)((?:password|passwd|pwd|secret)\\s*[=:]\\s*)(\"[^\"]*\"|'[^']*'|[^&;,\\s)]+)"),
             Pattern.compile("(?i)(//[^/:@\\s]+:)([^@/\\s]+)(@)"),
-            Pattern.compile("(?i)((?:PASSWORD|IDENTIFIED\\s+BY)\\s+)('(?:[^']|'')*')"),
+            Pattern.compile("(?i)((?:PASSWORD|IDENTIFIED\\s+BY)\\s+')((?:[^']|'')*)(')"),
     };
 
     private Secrets() {
