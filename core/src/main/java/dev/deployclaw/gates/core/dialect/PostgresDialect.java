@@ -370,7 +370,8 @@ public final class PostgresDialect implements Dialect {
                 return new RecoveryPoint(false, facts, "the newest archived WAL is " + Durations.human(ageMs) + " old (limit "
                         + Durations.human(maxArchiveAge.toMillis()) + "); check the archiver or set archive_timeout");
             }
-            return new RecoveryPoint(true, facts, "");
+            return new RecoveryPoint(true, facts, "WAL archiving on (wal_level=" + walLevel + "), last segment archived "
+                    + Durations.human(ageMs) + " ago, no failure since");
         }
     }
 

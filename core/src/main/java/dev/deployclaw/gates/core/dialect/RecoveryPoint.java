@@ -7,9 +7,9 @@ import java.util.List;
  *
  * @param available whether a recovery point exists by the server's own account
  * @param facts     what was read (setting = value), for the report
- * @param problem   why it is not available, with the fix; empty when available
+ * @param explanation why it is not available, with the fix; when available, a one-line summary
  */
-public record RecoveryPoint(boolean available, List<String> facts, String problem) {
+public record RecoveryPoint(boolean available, List<String> facts, String explanation) {
     public RecoveryPoint {
         facts = List.copyOf(facts);
     }

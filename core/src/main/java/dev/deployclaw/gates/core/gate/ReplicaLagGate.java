@@ -59,7 +59,7 @@ public final class ReplicaLagGate implements Gate {
             if (s.lagMs().isPresent()) {
                 long lag = s.lagMs().get();
                 ev.add(Evidence.of("lag of " + s.name() + " (" + s.source() + ")", lag, threshold.toMillis(), "ms"));
-                parts.add(s.name() + "=" + lag + "ms");
+                parts.add(s.name() + "=" + lag + "ms (" + s.source() + ")");
                 if (lag > threshold.toMillis()) {
                     problems.add("replica " + s.name() + " is " + Durations.human(lag) + " behind (" + s.source() + ")");
                 }

@@ -62,9 +62,9 @@ public final class RollbackValidationGate implements Gate {
             RecoveryPoint rp = ctx.dialect().recoveryPoint(ctx.probe(), ctx.config().maxArchiveAge());
             ev.add(Evidence.fact("point-in-time recovery", String.join(", ", rp.facts())));
             if (rp.available()) {
-                facts.add("point-in-time recovery available (" + String.join(", ", rp.facts()) + ")");
+                facts.add("point-in-time recovery available (" + rp.explanation() + ")");
             } else {
-                failures.add("no point-in-time recovery: " + rp.problem());
+                failures.add("no point-in-time recovery: " + rp.explanation());
             }
         } else {
             facts.add("point-in-time recovery not required by configuration");

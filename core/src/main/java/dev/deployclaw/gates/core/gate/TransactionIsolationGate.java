@@ -50,8 +50,8 @@ public final class TransactionIsolationGate implements Gate {
                         + ", or set isolationPolicy ADJUST to let the gate set it.", ev);
             }
             if (own) {
-                notes.add("executeWithMonitoring will run it under " + required.sql() + " (a new session starts in "
-                        + current.sql() + ")");
+                notes.add("a new session starts in " + current.sql() + "; executeWithMonitoring runs the statements under "
+                        + required.sql());
             } else {
                 ctx.dialect().setIsolation(session, required);
                 IsolationLevel after = ctx.dialect().readIsolation(session);
