@@ -83,8 +83,8 @@ public final class TransactionIsolationGate implements Gate {
             notes.add("lock wait bound set to " + lockTimeout.map(d -> d.toMillis() + " ms").orElse("none"));
             lockOk = lockTimeout.isPresent() && lockTimeout.get().compareTo(maxLockWait) <= 0;
         } else {
-            notes.add((own ? "executeWithMonitoring sets " : "") + "lock wait bound " + lockTimeout.map(d -> d.toMillis() + " ms")
-                    .orElse("none"));
+            notes.add("lock wait bound " + lockTimeout.map(d -> d.toMillis() + " ms").orElse("none")
+                    + (own ? " (lock_timeout set by executeWithMonitoring)" : " in force"));
         }
         ev.add(Evidence.of("lock wait bound", lockTimeout.map(d -> d.toMillis() + "").orElse("none"), maxLockWait.toMillis(), "ms"));
         if (!lockOk) {
