@@ -47,8 +47,8 @@ class ReplicaLagGateTest {
     @Test
     void failsWithTheStandbysNameAndMeasuredLagWhileReplayIsPausedAndPassesOnceResumed() throws Exception {
         SecurityAuditor auditor = auditor();
-        assertThat(auditor.enforcePreMigrationGates(request()).verdict(ReplicaLagGate.ID).orElseThrow().outcome())
-                .as("healthy standby before the pause").isEqualTo(Outcome.PASSED);
+        GateReport before = auditor.enforcePreMigrationGates(request());
+        assertThat(before.verdict(ReplicaLagGate.ID).orElseThrow().outcome()).as(before.toText()).isEqualTo(Outcome.PASSED);
         Standby.pauseReplay();
         try {
             Standby.writeOnPrimary(SCHEMA);
@@ -67,7 +67,7 @@ class ReplicaLagGateTest {
             Standby.resumeReplay();
         }
         GateReport healthy = auditor.enforcePreMigrationGates(request());
-        assertThat(healthy.verdict(ReplicaLagGate.ID).orElseThrow().outcome()).isEqualTo(Outcome.PASSED);
+        assertThat(healthy.verdict(ReplicaLagGate.ID).orElseThrow().outcome()).as(healthy.toText()).isEqualTo(Outcome.PASSED);
         assertThat(healthy.verdict(ReplicaLagGate.ID).orElseThrow().detail()).contains(TestDatabases.PG_STANDBY_NAME);
     }
 
