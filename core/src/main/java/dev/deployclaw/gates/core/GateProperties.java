@@ -163,7 +163,8 @@ public final class GateProperties {
                 throw new IllegalArgumentException(PREFIX + "replicas." + name + ".url must be set (a JDBC URL), but"
                         + " only " + r.keySet() + " were given");
             }
-            b.replica(name, new UrlDataSource(url, r.get("user"), r.get("password")));
+            b.replica(name, new UrlDataSource(jdbcUrl(PREFIX + "replicas." + name + ".url", url), r.get("user"),
+                    r.get("password")));
         });
         return b;
     }
@@ -176,29 +177,53 @@ public final class GateProperties {
     public static Duration duration(String key, String text) {
         String t = text == null ? "" : text.strip().toLowerCase(Locale.ROOT);
         Matcher m = DURATION.matcher(t);
-        if (m.matches()) {
-            long n = Long.parseLong(m.group(1));
-            return switch (m.group(2)) {
-                case "ms" -> Duration.ofMillis(n);
-                case "s" -> Duration.ofSeconds(n);
-                case "m" -> Duration.ofMinutes(n);
-                case "h" -> Duration.ofHours(n);
-                default -> Duration.ofDays(n);
-            };
-        }
         try {
+            if (m.matches()) {
+                long n = Long.parseLong(m.group(1));
+                return switch (m.group(2)) {
+                    case "ms" -> Duration.ofMillis(n);
+                    case "s" -> Duration.ofSeconds(n);
+                    case "m" -> Duration.ofMinutes(n);
+                    case "h" -> Duration.ofHours(n);
+                    default -> Duration.ofDays(n);
+                };
+            }
             return Duration.parse(text.strip().toUpperCase(Locale.ROOT));
-        } catch (DateTimeParseException | NullPointerException e) {
+        } catch (DateTimeParseException | ArithmeticException | NullPointerException e) {
             throw new IllegalArgumentException(PREFIX + key + " must be a duration such as 500ms, 2s, 5m or PT2S, but was '"
-                    + text + "'");
+                    + shown(text) + "'");
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(PREFIX + key + " must be a duration of at most 7 days, but was '"
+                    + shown(text) + "' (too large to read)");
         }
+    }
+
+    /**
+     * Checks the shape of a JDBC URL ({@code jdbc:<subprotocol>:<rest>}, no whitespace or control characters) so a
+     * typo fails at configuration time, naming the key; the message masks any password in the URL.
+     */
+    public static String jdbcUrl(String key, String url) {
+        if (url == null || !url.matches("jdbc:[a-zA-Z0-9]+:\\S+") || url.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
+            throw new IllegalArgumentException(key + " must be a JDBC URL such as jdbc:postgresql://host:5432/db, but was '"
+                    + shown(url) + "'");
+        }
+        return url;
+    }
+
+    /** A value as an error message may show it: passwords masked, control characters escaped, at most 200 chars. */
+    private static String shown(String v) {
+        if (v == null) {
+            return "null";
+        }
+        String masked = dev.deployclaw.gates.core.internal.Identifiers.printable(Secrets.mask(v));
+        return masked.length() > 200 ? masked.substring(0, 200) + "…" : masked;
     }
 
     private static boolean bool(String key, String v) {
         if ("true".equalsIgnoreCase(v) || "false".equalsIgnoreCase(v)) {
             return Boolean.parseBoolean(v);
         }
-        throw new IllegalArgumentException(PREFIX + key + " must be true or false, but was '" + v + "'");
+        throw new IllegalArgumentException(PREFIX + key + " must be true or false, but was '" + shown(v) + "'");
     }
 
     private static <E extends Enum<E>> E enumValue(String key, String v, Class<E> type) {
@@ -206,7 +231,7 @@ public final class GateProperties {
             return Enum.valueOf(type, v.strip().toUpperCase(Locale.ROOT).replace(' ', '_').replace('-', '_'));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(PREFIX + key + " must be one of " + List.of(type.getEnumConstants())
-                    + ", but was '" + v + "'");
+                    + ", but was '" + shown(v) + "'");
         }
     }
 
