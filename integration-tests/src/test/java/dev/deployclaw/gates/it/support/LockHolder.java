@@ -19,29 +19,24 @@ public final class LockHolder implements AutoCloseable {
 
     /** Opens a transaction on {@code url} and runs {@code sql} in it (e.g. {@code update users set ...}), then idles. */
     public static LockHolder postgres(String url, String sql) throws SQLException {
-        Connection c = TestDatabases.connect(url);
-        try (Statement st = c.createStatement()) {
-            st.execute("set application_name = 'lock-holder'");
-            c.setAutoCommit(false);
-            var rs = st.executeQuery("select pg_backend_pid()");
-            rs.next();
-            long pid = rs.getLong(1);
-            st.execute(sql);
-            return new LockHolder(c, pid);
-        } catch (SQLException e) {
-            c.close();
-            throw e;
-        }
+        return open(url, "set application_name = 'lock-holder'", "select pg_backend_pid()", sql);
     }
 
     /** The same on MySQL / MariaDB ({@code CONNECTION_ID()}). */
     public static LockHolder mysql(String url, String sql) throws SQLException {
+        return open(url, "set @deployclaw_role = 'lock-holder'", "select connection_id()", sql);
+    }
+
+    private static LockHolder open(String url, String label, String pidQuery, String sql) throws SQLException {
         Connection c = TestDatabases.connect(url);
         try (Statement st = c.createStatement()) {
+            st.execute(label);
             c.setAutoCommit(false);
-            var rs = st.executeQuery("select connection_id()");
-            rs.next();
-            long pid = rs.getLong(1);
+            long pid;
+            try (var rs = st.executeQuery(pidQuery)) {
+                rs.next();
+                pid = rs.getLong(1);
+            }
             st.execute(sql);
             return new LockHolder(c, pid);
         } catch (SQLException e) {

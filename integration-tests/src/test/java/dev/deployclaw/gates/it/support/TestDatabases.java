@@ -104,9 +104,11 @@ public final class TestDatabases {
         return new HikariDataSource(cfg);
     }
 
-    /** A plain DataSource over DriverManager (MySQL / MariaDB through Connector/J). */
-    public static DataSource driverManager(String url) {
-        return new UrlDataSource(url);
+    /** An unpooled MySQL / MariaDB DataSource (Connector/J). */
+    public static DataSource mysql(String url) {
+        com.mysql.cj.jdbc.MysqlDataSource ds = new com.mysql.cj.jdbc.MysqlDataSource();
+        ds.setURL(url);
+        return ds;
     }
 
     public static Connection connect(String url) throws SQLException {
