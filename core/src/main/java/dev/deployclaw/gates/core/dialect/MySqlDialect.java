@@ -59,8 +59,7 @@ public final class MySqlDialect implements Dialect {
     public enum LockSource {
         PERFORMANCE_SCHEMA("performance_schema.metadata_locks"),
         METADATA_LOCK_INFO("information_schema.METADATA_LOCK_INFO (MariaDB plugin)"),
-        PROCESSLIST("information_schema.PROCESSLIST + INNODB_TRX (no metadata-lock source: performance_schema is off"
-                + " or its metadata-lock instrument disabled, and METADATA_LOCK_INFO is not installed; every open"
+        PROCESSLIST("information_schema.PROCESSLIST + INNODB_TRX (no metadata-lock source is enabled, so every open"
                 + " transaction in the tables' database counts as a possible holder)");
 
         private final String label;
