@@ -85,6 +85,9 @@ class MariaDbReplicaLagTest {
             MariaDb.exec(MariaDb.replicaUrl(), "STOP SLAVE", "CHANGE MASTER TO MASTER_DELAY = 2", "START SLAVE");
             writer.start();
             Thread.sleep(300);
+            // MASTER_DELAY counts from the event's binlog timestamp, which has whole seconds: a beat written late in a
+            // second was seen 1.72 s behind with a 2 s delay; written early in a second, 1.99-2.54 s
+            Thread.sleep(1_000 - System.currentTimeMillis() % 1_000 + 20);
 
             Verdict v = lagVerdict(config);
             System.out.println("delayed replica: " + v.detail());
@@ -140,6 +143,26 @@ class MariaDbReplicaLagTest {
 
         assertThat(v.outcome()).isEqualTo(Outcome.SKIPPED);
         assertThat(v.detail()).contains("No replicas configured").contains("cannot report its replicas' lag");
+    }
+
+    @Test
+    void reportsTheHeartbeatTableAsMissingWhenTheGateUserMayNotCreateIt() throws Exception {
+        MariaDb.exec(MariaDb.primaryUrl(), "DROP USER IF EXISTS 'my_nocreate'@'127.0.0.1'",
+                "CREATE USER 'my_nocreate'@'127.0.0.1' IDENTIFIED BY 'my_nocreate_pw'",
+                "GRANT SELECT, INSERT, UPDATE ON `" + DB + "`.* TO 'my_nocreate'@'127.0.0.1'",
+                "GRANT PROCESS ON *.* TO 'my_nocreate'@'127.0.0.1'");
+        try {
+            String url = primary.replace("user=root&password=", "user=my_nocreate&password=my_nocreate_pw");
+            Verdict v = lagVerdict(MariaDb.config(url).heartbeatTable(DB + ".hb_missing")
+                    .replica("replica-3307", MariaDb.dataSource(replica)).build());
+
+            assertThat(v.outcome()).isEqualTo(Outcome.ERROR);
+            assertThat(v.detail()).contains("heartbeat table `my_lag`.`hb_missing` is missing and could not be created")
+                    .contains("create it on the primary as: CREATE TABLE IF NOT EXISTS `my_lag`.`hb_missing`")
+                    .doesNotContain("my_nocreate_pw");
+        } finally {
+            MariaDb.exec(MariaDb.primaryUrl(), "DROP USER IF EXISTS 'my_nocreate'@'127.0.0.1'");
+        }
     }
 
     private static void writeUntilStopped(AtomicBoolean writing) {
