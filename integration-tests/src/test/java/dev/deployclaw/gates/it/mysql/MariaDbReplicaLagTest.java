@@ -165,6 +165,26 @@ class MariaDbReplicaLagTest {
         }
     }
 
+    @Test
+    void failsClosedNamingTheGrantWhenTheReplicaUserLacksSlaveMonitor() throws Exception {
+        MariaDb.exec(MariaDb.primaryUrl(), "DROP USER IF EXISTS 'my_nomon'@'127.0.0.1'",
+                "CREATE USER 'my_nomon'@'127.0.0.1' IDENTIFIED BY 'my_nomon_pw'",
+                "GRANT SELECT ON `" + DB + "`.* TO 'my_nomon'@'127.0.0.1'");
+        try {
+            waitUntil(() -> "1".equals(MariaDb.string(MariaDb.replicaUrl(),
+                    "SELECT COUNT(*) FROM mysql.user WHERE User = 'my_nomon'")), Duration.ofSeconds(30), "the user to replicate");
+            String url = replica.replace("user=root&password=", "user=my_nomon&password=my_nomon_pw");
+
+            Verdict v = lagVerdict(MariaDb.config(primary).replica("replica-3307", MariaDb.dataSource(url)).build());
+
+            assertThat(v.outcome()).as(v.detail()).isEqualTo(Outcome.FAILED);
+            assertThat(v.detail()).contains("replica replica-3307 is unreachable or failed to answer: cannot read SHOW SLAVE STATUS")
+                    .contains("grant SLAVE MONITOR ON *.* to the gate user there").doesNotContain("my_nomon_pw");
+        } finally {
+            MariaDb.exec(MariaDb.primaryUrl(), "DROP USER IF EXISTS 'my_nomon'@'127.0.0.1'");
+        }
+    }
+
     private static void writeUntilStopped(AtomicBoolean writing) {
         try (Connection c = TestDatabases.connect(primary);
              PreparedStatement ps = c.prepareStatement("INSERT INTO writes (at) VALUES (NOW(6))")) {

@@ -155,6 +155,25 @@ class MariaDbTableLockTest {
                 .isInstanceOf(SQLException.class);
     }
 
+    @Test
+    void errorsClosedNamingTheGrantWhenTheGateUserLacksProcess() throws Exception {
+        MariaDb.exec(MariaDb.primaryUrl(), "DROP USER IF EXISTS 'my_noproc'@'127.0.0.1'",
+                "CREATE USER 'my_noproc'@'127.0.0.1' IDENTIFIED BY 'my_noproc_pw'",
+                "GRANT ALL PRIVILEGES ON `" + DB + "`.* TO 'my_noproc'@'127.0.0.1'");
+        try (LockHolder holder = LockHolder.mysql(primary, "UPDATE accounts SET balance = 1 WHERE id = 1")) {
+            String url = primary.replace("user=root&password=", "user=my_noproc&password=my_noproc_pw");
+
+            Verdict v = tableLock(url, MariaDb.config(url), ALTER);
+
+            assertThat(v.outcome()).isEqualTo(Outcome.ERROR);
+            assertThat(v.detail()).contains("user my_noproc@127.0.0.1 lacks the PROCESS privilege")
+                    .contains("GRANT PROCESS ON *.* TO 'my_noproc'@'127.0.0.1';").contains("Blocking")
+                    .doesNotContain("my_noproc_pw");
+        } finally {
+            MariaDb.exec(MariaDb.primaryUrl(), "DROP USER IF EXISTS 'my_noproc'@'127.0.0.1'");
+        }
+    }
+
     // ------------------------------------------------------------------ the three sources, on the performance_schema server
 
     private String pfsTable() throws SQLException {
