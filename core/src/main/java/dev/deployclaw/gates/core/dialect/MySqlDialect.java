@@ -106,8 +106,14 @@ public final class MySqlDialect implements Dialect {
         return Identifiers.quote(identifier, '`');
     }
 
+    /** The server of this connection; refuses versions the gates' SQL was not written for (fail closed). */
     public MySqlFlavor flavor(Connection c) throws SQLException {
-        return fixedFlavor.isPresent() ? fixedFlavor.get() : MySqlFlavor.of(c);
+        MySqlFlavor f = fixedFlavor.isPresent() ? fixedFlavor.get() : MySqlFlavor.of(c);
+        if (!f.supported()) {
+            throw new SQLException(f.describe() + " is not supported: the gates need MariaDB 10.6+ or MySQL 8.0+ (their"
+                    + " replica-status, isolation and binary-log statements differ before); upgrade the server", "0A000");
+        }
+        return f;
     }
 
     // ------------------------------------------------------------------------------------------------ statements

@@ -190,6 +190,15 @@ class MySqlDialectMySql8Test {
     }
 
     @Test
+    void refusesMySql5_7BecauseItsSqlWasNotWrittenForIt() {
+        MySqlDialect dialect = new MySqlDialect(MySqlFlavor.mysql(5, 7, 44));
+
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> dialect.readIsolation(connection))
+                .isInstanceOf(SQLException.class).hasMessageStartingWith("MySQL 5.7.44 is not supported: the gates need"
+                        + " MariaDB 10.6+ or MySQL 8.0+");
+    }
+
+    @Test
     void quotesIdentifiersWithBackticks() {
         assertThat(new MySqlDialect(DatabaseKind.MYSQL).quote("we`ird")).isEqualTo("`we``ird`");
     }
