@@ -326,9 +326,11 @@ public final class MySqlDialect implements Dialect {
         }
         long wanted = beat.getEpochSecond() * 1_000_000 + beat.getNano() / 1000;
         long readStart = System.nanoTime();
+        // counted from the write, not from this read: a replica read after a slow one gets an upper bound (fail
+        // closed) rather than a lag of ~0 for a beat that may have arrived just now
         long from = beatWrittenAtNanos.getOrDefault(wanted, readStart);
-        long deadline = readStart + wait.toNanos();
-        long hardDeadline = deadline + LAG_MEASUREMENT_EXTRA.toNanos();
+        // past `wait` the replica is over the threshold anyway; keep polling a little longer to measure by how much
+        long hardDeadline = readStart + wait.toNanos() + LAG_MEASUREMENT_EXTRA.toNanos();
         String table;
         try {
             table = heartbeatTable(replica, heartbeatTable);
