@@ -22,6 +22,10 @@ public final class AuditorConfig {
     public static final Duration DEFAULT_PROBE_TIMEOUT = Duration.ofSeconds(2);
     public static final Duration DEFAULT_MAX_BACKUP_AGE = Duration.ofHours(24);
     public static final Duration DEFAULT_MAX_ARCHIVE_AGE = Duration.ofHours(24);
+    /** Binary logs must be kept at least this long (MySQL family). */
+    public static final Duration DEFAULT_MIN_BINLOG_RETENTION = Duration.ofDays(7);
+    /** Largest accepted minBinlogRetention: retention policies are often counted in weeks or months. */
+    public static final Duration MAX_BINLOG_RETENTION = Duration.ofDays(3650);
     public static final String DEFAULT_HEARTBEAT_TABLE = "public.deployclaw_heartbeat";
     /** The largest duration any setting accepts: one week. Larger values are almost always a unit mistake. */
     public static final Duration MAX_DURATION = Duration.ofDays(7);
@@ -43,6 +47,7 @@ public final class AuditorConfig {
     private final Optional<BackupStatusProvider> backupStatusProvider;
     private final String heartbeatTable;
     private final Optional<String> tenantSchemaPattern;
+    private final Duration minBinlogRetention;
 
     private AuditorConfig(Builder b) {
         this.tenantId = Optional.ofNullable(b.tenantId);
@@ -62,6 +67,7 @@ public final class AuditorConfig {
         this.backupStatusProvider = Optional.ofNullable(b.backupStatusProvider);
         this.heartbeatTable = b.heartbeatTable;
         this.tenantSchemaPattern = Optional.ofNullable(b.tenantSchemaPattern);
+        this.minBinlogRetention = b.minBinlogRetention;
     }
 
     /** Starts a configuration for the primary database. */
@@ -89,6 +95,7 @@ public final class AuditorConfig {
         b.backupStatusProvider = backupStatusProvider.orElse(null);
         b.heartbeatTable = heartbeatTable;
         b.tenantSchemaPattern = tenantSchemaPattern.orElse(null);
+        b.minBinlogRetention = minBinlogRetention;
         return b;
     }
 
@@ -143,6 +150,12 @@ public final class AuditorConfig {
     /** SQL LIKE pattern of tenant schema names, used by the topology step to count tenants (e.g. {@code tenant_%}). */
     public Optional<String> tenantSchemaPattern() { return tenantSchemaPattern; }
 
+    /**
+     * MySQL/MariaDB: binary logs must be kept at least this long ({@code binlog_expire_logs_seconds}, 0 = never
+     * purged) for point-in-time recovery to reach back before a migration. Default 7 days. Ignored on PostgreSQL.
+     */
+    public Duration minBinlogRetention() { return minBinlogRetention; }
+
     @Override
     public String toString() {
         return "AuditorConfig{tenantId=" + tenantId.orElse("-") + ", replicas=" + replicas.keySet()
@@ -170,6 +183,7 @@ public final class AuditorConfig {
         private BackupStatusProvider backupStatusProvider;
         private String heartbeatTable = DEFAULT_HEARTBEAT_TABLE;
         private String tenantSchemaPattern;
+        private Duration minBinlogRetention = DEFAULT_MIN_BINLOG_RETENTION;
 
         private Builder() {
         }
@@ -283,6 +297,21 @@ public final class AuditorConfig {
                 throw new IllegalArgumentException("tenantSchemaPattern must be 1-128 characters, but was '" + likePattern + "'");
             }
             this.tenantSchemaPattern = likePattern;
+            return this;
+        }
+
+        /** MySQL/MariaDB binary log retention required by rollback-validation; positive, at most 3650 days. Default 7 days. */
+        public Builder minBinlogRetention(Duration d) {
+            if (d == null) {
+                throw new IllegalArgumentException("minBinlogRetention must be set, but was null");
+            }
+            if (d.isNegative() || d.isZero()) {
+                throw new IllegalArgumentException("minBinlogRetention must be positive, but was " + d.toMillis() + "ms");
+            }
+            if (d.compareTo(MAX_BINLOG_RETENTION) > 0) {
+                throw new IllegalArgumentException("minBinlogRetention must be at most 3650 days, but was " + d);
+            }
+            this.minBinlogRetention = d;
             return this;
         }
 

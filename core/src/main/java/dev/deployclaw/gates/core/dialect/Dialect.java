@@ -127,6 +127,29 @@ public interface Dialect {
         return out;
     }
 
+    /**
+     * Point-in-time recovery evidence, with the binary-log retention policy (MySQL family; PostgreSQL ignores it).
+     */
+    default RecoveryPoint recoveryPoint(Connection probe, Duration maxArchiveAge, Duration minBinlogRetention)
+            throws SQLException {
+        return recoveryPoint(probe, maxArchiveAge);
+    }
+
+    /** Where lock information comes from on this server, for the report (e.g. {@code performance_schema.metadata_locks}). */
+    default Optional<String> lockSource(Connection probe) throws SQLException {
+        return Optional.empty();
+    }
+
+    /** The lock wait bound actually in force for {@code maxLockWait} (MySQL's {@code lock_wait_timeout} rounds up to seconds). */
+    default Duration effectiveLockWait(Duration maxLockWait) {
+        return maxLockWait;
+    }
+
+    /** How an operator ends a blocking session, for messages. */
+    default String terminateHint() {
+        return "pg_terminate_backend(pid)";
+    }
+
     /** True when DDL commits on its own (MySQL family): isolation cannot protect a DDL statement. */
     default boolean ddlAutoCommits() {
         return kind().mysqlFamily();

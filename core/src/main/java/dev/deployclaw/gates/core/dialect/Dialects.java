@@ -30,7 +30,7 @@ public final class Dialects {
     public static Dialect forKind(DatabaseKind kind) {
         return switch (kind) {
             case POSTGRESQL -> new PostgresDialect();
-            case MYSQL, MARIADB -> throw new UnsupportedOperationException(kind + " dialect is not available in this build");
+            case MYSQL, MARIADB -> new MySqlDialect(kind);
         };
     }
 }

@@ -124,10 +124,13 @@ public final class MonitoredExecutor {
         String applied = transactional ? "nothing was applied (the transaction was rolled back)"
                 : done.size() + " earlier statement(s) stay applied (they could not run in one transaction)";
         if (dialect.isLockTimeout(e)) {
+            boolean mysql = dialect.kind().mysqlFamily();
             return new MigrationExecutionException("Statement " + failedIndex + " could not get its lock within maxLockWait "
-                    + config.maxLockWait().toMillis() + " ms (lock_timeout), so it failed fast instead of queueing and stalling"
-                    + " the queries behind it; " + applied + ". Statement: " + abbreviate(sql)
-                    + ". Find the blocking session (pg_blocking_pids) and retry.", true, e);
+                    + config.maxLockWait().toMillis() + " ms (" + (mysql ? "lock_wait_timeout "
+                    + dialect.effectiveLockWait(config.maxLockWait()).toSeconds() + " s, whole seconds rounded up" : "lock_timeout")
+                    + "), so it failed fast instead of queueing and stalling the queries behind it; " + applied
+                    + ". Statement: " + abbreviate(sql) + ". Find the blocking session ("
+                    + (mysql ? "the table-lock gate's report, or SHOW PROCESSLIST" : "pg_blocking_pids") + ") and retry.", true, e);
         }
         return new MigrationExecutionException("Statement " + failedIndex + " failed: " + Secrets.mask(e.getMessage())
                 + (e.getSQLState() == null ? "" : " (SQLSTATE " + e.getSQLState() + ")") + "; " + applied

@@ -50,7 +50,10 @@ public final class ReplicaLagGate implements Gate {
             }
         }
         if (seen.isEmpty()) {
-            return Verdicts.skipped(this, "No replicas: pg_stat_replication lists no standby and no replica is configured.");
+            return Verdicts.skipped(this, ctx.dialect().kind().mysqlFamily()
+                    ? "No replicas configured: a " + ctx.dialect().kind() + " primary cannot report its replicas' lag, so each"
+                    + " replica must be configured (AuditorConfig.replica(name, dataSource)) to be measured."
+                    : "No replicas: pg_stat_replication lists no standby and no replica is configured.");
         }
         List<Evidence> ev = new ArrayList<>();
         List<String> problems = new ArrayList<>();

@@ -50,6 +50,10 @@ public final class RollbackValidationGate implements Gate {
             ev.add(Evidence.fact("rollback plan", "none: " + plan.description()));
             String msg = "no rollback plan for " + ctx.request().migrationVersion().map(v -> "migration " + v).orElse("the operation")
                     + " (" + plan.description() + ")";
+            if (ctx.dialect().ddlAutoCommits()) {
+                msg += "; on " + ctx.dialect().kind() + " DDL commits on its own, so a failed migration cannot be rolled back"
+                        + " by a transaction";
+            }
             if (ctx.config().rollbackPolicy() == RollbackPolicy.REQUIRE_PLAN) {
                 failures.add(msg + "; supply one (a rollback statement, a Flyway undo script U<version>__*.sql, a Liquibase"
                         + " rollback), declare the migration roll-forward only, or set rollbackPolicy REPORT");
@@ -59,7 +63,8 @@ public final class RollbackValidationGate implements Gate {
         }
 
         if (ctx.config().requirePointInTimeRecovery()) {
-            RecoveryPoint rp = ctx.dialect().recoveryPoint(ctx.probe(), ctx.config().maxArchiveAge());
+            RecoveryPoint rp = ctx.dialect().recoveryPoint(ctx.probe(), ctx.config().maxArchiveAge(),
+                    ctx.config().minBinlogRetention());
             ev.add(Evidence.fact("point-in-time recovery", String.join(", ", rp.facts())));
             if (rp.available()) {
                 facts.add("point-in-time recovery available (" + rp.explanation() + ")");

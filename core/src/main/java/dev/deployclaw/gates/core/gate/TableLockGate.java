@@ -52,6 +52,9 @@ public final class TableLockGate implements Gate {
         Map<Long, SessionInfo> blockers = new LinkedHashMap<>();
         holders.forEach(h -> blockers.putIfAbsent(h.pid(), h));
         List<Evidence> ev = new ArrayList<>();
+        java.util.Optional<String> source = ctx.dialect().lockSource(ctx.probe());
+        source.ifPresent(s -> ev.add(Evidence.fact("lock source", s)));
+        String from = source.map(s -> " (lock source: " + s + ")").orElse("");
         ev.add(Evidence.of("sessions holding or awaiting locks on " + scope, blockers.size(), 0, "sessions"));
         long maxAge = old.stream().mapToLong(s -> s.transactionAgeMs().orElse(0L)).max().orElse(0);
         ev.add(Evidence.of("transactions older than maxTransactionAge", old.size(), 0, "transactions"));
@@ -60,7 +63,7 @@ public final class TableLockGate implements Gate {
         }
         if (blockers.isEmpty() && old.isEmpty()) {
             return Verdicts.passed(this, "Tables " + scope + ": 0 other sessions hold or await locks; no transaction older than "
-                    + Durations.human(ctx.config().maxTransactionAge().toMillis()) + ".", ev);
+                    + Durations.human(ctx.config().maxTransactionAge().toMillis()) + from + ".", ev);
         }
         List<String> lines = new ArrayList<>();
         blockers.values().stream().limit(LISTED).forEach(s -> lines.add(s.describe()));
@@ -80,7 +83,7 @@ public final class TableLockGate implements Gate {
         }
         return Verdicts.failed(this, "The DDL would queue behind " + (blockers.size() + (int) old.stream()
                 .filter(s -> !blockers.containsKey(s.pid())).count()) + " session(s), and every query on its tables behind"
-                + " the DDL: " + String.join("; ", lines) + ". End or terminate these sessions (pg_terminate_backend(pid)),"
-                + " or retry when they are gone.", ev);
+                + " the DDL: " + String.join("; ", lines) + from + ". End or terminate these sessions ("
+                + ctx.dialect().terminateHint() + "), or retry when they are gone.", ev);
     }
 }

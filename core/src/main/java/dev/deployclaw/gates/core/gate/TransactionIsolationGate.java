@@ -67,8 +67,14 @@ public final class TransactionIsolationGate implements Gate {
             notes.add("isolation " + current.sql() + " as required");
         }
 
-        Optional<Duration> lockTimeout = own ? Optional.of(maxLockWait) : ctx.dialect().readLockTimeout(session);
-        boolean lockOk = lockTimeout.isPresent() && lockTimeout.get().compareTo(maxLockWait) <= 0;
+        // MySQL's lock_wait_timeout takes whole seconds: the bound it can enforce is maxLockWait rounded up
+        Duration bound = ctx.dialect().effectiveLockWait(maxLockWait);
+        if (!bound.equals(maxLockWait)) {
+            notes.add("lock_wait_timeout takes whole seconds, so maxLockWait " + maxLockWait.toMillis() + " ms is enforced as "
+                    + bound.toSeconds() + " s (rounded up)");
+        }
+        Optional<Duration> lockTimeout = own ? Optional.of(bound) : ctx.dialect().readLockTimeout(session);
+        boolean lockOk = lockTimeout.isPresent() && lockTimeout.get().compareTo(bound) <= 0;
         if (!lockOk && !own) {
             if (policy == IsolationPolicy.REJECT) {
                 ev.add(Evidence.of("lock wait bound of the migration session", lockTimeout.map(d -> d.toMillis() + "").orElse("none"),
@@ -81,19 +87,21 @@ public final class TransactionIsolationGate implements Gate {
             ctx.dialect().setMigrationTimeouts(session, maxLockWait, ctx.config().statementTimeout());
             lockTimeout = ctx.dialect().readLockTimeout(session);
             notes.add("lock wait bound set to " + lockTimeout.map(d -> d.toMillis() + " ms").orElse("none"));
-            lockOk = lockTimeout.isPresent() && lockTimeout.get().compareTo(maxLockWait) <= 0;
+            lockOk = lockTimeout.isPresent() && lockTimeout.get().compareTo(bound) <= 0;
         } else {
             notes.add("lock wait bound " + lockTimeout.map(d -> d.toMillis() + " ms").orElse("none")
                     + (own ? " (lock_timeout set by executeWithMonitoring)" : " in force"));
         }
-        ev.add(Evidence.of("lock wait bound", lockTimeout.map(d -> d.toMillis() + "").orElse("none"), maxLockWait.toMillis(), "ms"));
+        ev.add(Evidence.of("lock wait bound", lockTimeout.map(d -> d.toMillis() + "").orElse("none"), bound.toMillis(), "ms"));
         if (!lockOk) {
-            return Verdicts.failed(this, "Could not put a lock wait bound of at most " + maxLockWait.toMillis()
+            return Verdicts.failed(this, "Could not put a lock wait bound of at most " + bound.toMillis()
                     + " ms in force on the migration session.", ev);
         }
         if (ctx.dialect().ddlAutoCommits()) {
-            notes.add("note: on " + ctx.dialect().kind() + " every DDL statement commits on its own, so isolation cannot"
-                    + " protect a DDL statement; the lock wait bound (lock_wait_timeout) is what limits the wait");
+            notes.add("note: on " + ctx.dialect().kind() + " every DDL statement commits on its own (an implicit commit before"
+                    + " and after it), so isolation cannot protect a DDL statement and a failed multi-statement migration stays"
+                    + " half-applied; the lock wait bound (lock_wait_timeout = maxLockWait, " + bound.toSeconds()
+                    + " s) is what limits how long a DDL waits for its metadata lock");
         }
         return Verdicts.passed(this, capitalize(String.join("; ", notes)) + ".", ev);
     }
