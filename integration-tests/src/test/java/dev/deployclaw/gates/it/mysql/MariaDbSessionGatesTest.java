@@ -128,10 +128,12 @@ class MariaDbSessionGatesTest {
     void passesWithBinaryLoggingRetentionAndGtidReportedWhenAPlanIsGiven() {
         Verdict v = gate(MariaDb.config(primary).build(), new RollbackValidationGate(), Optional.empty(),
                 Optional.of("ALTER TABLE items DROP COLUMN price"));
-        System.out.println("rollback-validation: " + v.detail());
 
         assertThat(v.outcome()).as(v.detail()).isEqualTo(Outcome.PASSED);
-        assertThat(v.detail()).contains("log_bin=ON").contains("binlog_expire_logs_seconds=").contains("gtid_binlog_pos=")
+        assertThat(v.detail()).contains("point-in-time recovery available (binary log on (ROW), retention");
+        String evidence = v.evidence().stream().filter(e -> e.name().equals("point-in-time recovery")).findFirst()
+                .orElseThrow().measured();
+        assertThat(evidence).contains("log_bin=ON").contains("binlog_expire_logs_seconds=").contains("gtid_binlog_pos=")
                 .contains("gtid_strict_mode=").contains("current binary log=").contains("server=MariaDB 10.");
     }
 
