@@ -40,8 +40,11 @@ public interface Dialect {
      */
     Optional<String> missingMonitoringPrivilege(Connection probe) throws SQLException;
 
-    /** Replicas as the primary sees them (PostgreSQL {@code pg_stat_replication}); empty where not observable. */
-    List<ReplicaStatus> replicasSeenFromPrimary(Connection primary) throws SQLException;
+    /**
+     * Replicas as the primary sees them (PostgreSQL {@code pg_stat_replication}); empty where the primary cannot
+     * tell (MySQL family). A replica behind the primary is watched for up to {@code wait} to measure its lag.
+     */
+    List<ReplicaStatus> replicasSeenFromPrimary(Connection primary, Duration wait) throws SQLException;
 
     /** Writes the heartbeat row on the primary and returns the instant written (primary's clock). */
     Instant writeHeartbeat(Connection primary, String heartbeatTable) throws SQLException;
