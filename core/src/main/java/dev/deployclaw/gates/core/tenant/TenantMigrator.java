@@ -190,16 +190,32 @@ public final class TenantMigrator {
 
     private TenantRun migrateOne(Tenant t, boolean canary, boolean throttle) {
         long t0 = System.nanoTime();
+        long lagDeadline = t0 + maxLagWait.toNanos();
         List<GateReport> reports = new CopyOnWriteArrayList<>();
         LAG_WAIT.set(0L);
+        TenantRun run = attempt(t, canary, throttle, t0, lagDeadline, reports);
+        // the tenant's own gates found the replicas behind before a migration started (lag can build up while the
+        // previous tenant runs): nothing was half-done, so wait for the replicas within the same budget and go on
+        while (run.decision() == TenantDecision.BLOCKED && run.failedGates().equals(List.of(ReplicaLagGate.ID.value()))
+                && !run.detail().startsWith(LAG_TIMEOUT) && lagAuditor.isPresent() && System.nanoTime() < lagDeadline) {
+            LOG.info("Tenant {} blocked only by replica lag; waiting and trying again", t.id());
+            run = attempt(t, canary, true, t0, lagDeadline, reports);
+        }
+        return run;
+    }
+
+    private static final String LAG_TIMEOUT = "replica lag did not recover within maxLagWait ";
+
+    private TenantRun attempt(Tenant t, boolean canary, boolean throttle, long t0, long lagDeadline, List<GateReport> reports) {
         if (throttle) {
-            Optional<GateReport> lagBlock = awaitReplicaLag(t);
+            Optional<GateReport> lagBlock = awaitReplicaLag(t, lagDeadline);
             if (lagBlock.isPresent()) {
                 GateReport r = lagBlock.get();
                 Verdict v = r.blockingVerdicts().get(0);
-                return line(t, canary, TenantDecision.BLOCKED, ids(r), Optional.empty(), Optional.empty(), 0, ms(t0),
-                        "replica lag did not recover within maxLagWait " + Durations.human(maxLagWait.toMillis()) + ": "
-                                + v.detail(), List.of(r));
+                reports.add(r);
+                Optional<String> current = currentVersion(t);
+                return line(t, canary, TenantDecision.BLOCKED, ids(r), current, current, 0, ms(t0),
+                        LAG_TIMEOUT + Durations.human(maxLagWait.toMillis()) + ": " + v.detail(), reports);
             }
         }
         SecurityAuditor tenantAuditor = auditorFor(t).withListener(new GateListener() {
@@ -264,11 +280,10 @@ public final class TenantMigrator {
      *
      * @return the last failing report when lag did not recover in time
      */
-    private Optional<GateReport> awaitReplicaLag(Tenant t) {
+    private Optional<GateReport> awaitReplicaLag(Tenant t, long deadline) {
         if (lagAuditor.isEmpty()) {
             return Optional.empty();
         }
-        long deadline = System.nanoTime() + maxLagWait.toNanos();
         long firstFailure = 0;
         boolean logged = false;
         while (true) {
@@ -282,14 +297,14 @@ public final class TenantMigrator {
             }
             if (r.allGatesPassed()) {
                 if (logged) {
-                    LAG_WAIT.set(ms(firstFailure));
+                    LAG_WAIT.set(LAG_WAIT.get() + ms(firstFailure));
                     LOG.info("Replica lag recovered after {}; resuming with tenant {}", Durations.human(ms(firstFailure)), t.id());
                 }
                 return Optional.empty();
             }
             long left = deadline - System.nanoTime();
             if (left <= 0) {
-                LAG_WAIT.set(logged ? ms(firstFailure) : 0L);
+                LAG_WAIT.set(LAG_WAIT.get() + (logged ? ms(firstFailure) : 0L));
                 return Optional.of(r);
             }
             if (!logged) {

@@ -103,6 +103,7 @@ class FiftyTenantsTest {
         try (LockHolder holder = LockHolder.postgres(TestDatabases.postgresUrl(), "update fw_h_17.accounts set name = name")) {
             report = migrator("fw_h_", FailurePolicy.HALT).run();
             System.out.println(report.toText());
+            assertThat(report.tenant("fw_h_17").orElseThrow().detail()).contains("pid " + holder.pid());
         }
 
         List<String> migrated = new ArrayList<>();

@@ -65,6 +65,7 @@ class MigratorScenariosTest {
         try (LockHolder holder = LockHolder.postgres(TestDatabases.postgresUrl(), "update fw_s_can_05.accounts set name = name")) {
             report = TenantMigrator.builder(auditor(), engine()).tenants(TenantSource.list(all))
                     .canaries("fw_s_can_02", "fw_s_can_05").failurePolicy(FailurePolicy.CONTINUE).build().run();
+            assertThat(report.tenant("fw_s_can_05").orElseThrow().detail()).contains("pid " + holder.pid());
         }
 
         assertThat(report.tenants()).extracting(RunReport.TenantRun::tenant).startsWith("fw_s_can_02", "fw_s_can_05");
