@@ -1,0 +1,41 @@
+package dev.deployclaw.gates.liquibase;
+
+import liquibase.changelog.visitor.ChangeExecListener;
+import liquibase.command.CommandOverride;
+import liquibase.command.CommandResultsBuilder;
+import liquibase.command.CommandScope;
+import liquibase.command.core.helpers.ChangeExecListenerCommandStep;
+
+/**
+ * Zero wiring: registered in {@code META-INF/services/liquibase.command.CommandStep}, this step replaces Liquibase's
+ * own {@link ChangeExecListenerCommandStep}, so every command that runs changesets ({@code update} from the CLI,
+ * {@code CommandScope}, {@code Liquibase#update}, Spring's {@code SpringLiquibase}) gets a {@link GateChangeExecListener}
+ * configured from {@code deployclaw.*} properties, with nothing else to set up. It does everything Liquibase's step
+ * does (a {@code changeExecListener} or {@code changeExecListenerClass} argument is honoured and keeps receiving every
+ * event) and adds the gate in front, unless a gate listener is already attached.
+ *
+ * <p>Opt out with the system property {@value PropertiesAuditorSource#AUTO} {@code =false} or the environment variable
+ * {@code DEPLOYCLAW_LIQUIBASE_AUTO=false}. {@code @CommandOverride} is a beta Liquibase API and only one extension may
+ * override a step; {@code GateChangeExecListenerCommandStepIT} fails if an upgrade breaks it.
+ */
+@CommandOverride(override = ChangeExecListenerCommandStep.class)
+public class GateChangeExecListenerCommandStep extends ChangeExecListenerCommandStep {
+
+    @Override
+    public void run(CommandResultsBuilder resultsBuilder) throws Exception {
+        super.run(resultsBuilder);
+        if (!PropertiesAuditorSource.autoAttach()) {
+            return;
+        }
+        CommandScope scope = resultsBuilder.getCommandScope();
+        ChangeExecListener existing = (ChangeExecListener) scope.getDependency(ChangeExecListener.class);
+        if (existing != null && GateChangeExecListener.containsGate(existing)) {
+            return;
+        }
+        PropertiesAuditorSource source = PropertiesAuditorSource.load(null);
+        GateChangeExecListener gate = existing == null
+                ? new GateChangeExecListener(source, source.options())
+                : new GateChangeExecListener(source, source.options(), existing);
+        scope.provideDependency(ChangeExecListener.class, gate);
+    }
+}
