@@ -94,6 +94,7 @@ final class PropertiesAuditorSource implements AuditorSource {
         get("deployclaw.require-point-in-time-recovery").ifPresent(v -> b.requirePointInTimeRecovery(Boolean.parseBoolean(v)));
         get("deployclaw.max-transaction-age").ifPresent(v -> b.maxTransactionAge(parseDuration("deployclaw.max-transaction-age", v)));
         get("deployclaw.tenant-id").ifPresent(b::tenantId);
+        get("deployclaw.replica-lag-threshold").ifPresent(v -> b.replicaLagThreshold(parseDuration("deployclaw.replica-lag-threshold", v)));
         return b.build();
     }
 
