@@ -39,7 +39,7 @@ import static org.assertj.core.api.Assertions.catchThrowable;
  */
 class AttachmentsIT {
     private static final List<String> PROPERTIES = List.of("deployclaw.liquibase.auto", "deployclaw.rollback-policy",
-            "deployclaw.replica-lag-threshold");
+            "deployclaw.replica-lag-threshold", "deployclaw.require-point-in-time-recovery");
     private final List<String> schemas = new CopyOnWriteArrayList<>();
 
     @AfterEach
@@ -51,8 +51,10 @@ class AttachmentsIT {
     private String tenant(String name) throws Exception {
         schemas.add(name);
         LiquibaseTenants.create(name);
-        // other engineers' tests pause the standby's replay for seconds at a time; lag is not what these tests are about
+        // other engineers' tests pause the standby's replay and break WAL archiving for seconds at a time; neither is
+        // what these tests are about (the core's own tests cover them)
         System.setProperty("deployclaw.replica-lag-threshold", "30s");
+        System.setProperty("deployclaw.require-point-in-time-recovery", "false");
         return name;
     }
 
@@ -118,7 +120,8 @@ class AttachmentsIT {
         String s = tenant("lb_attach_nodouble");
         // the zero-wiring gate would require a plan (its default); the explicit one only reports a missing plan
         SecurityAuditor reportOnly = new SecurityAuditor(AuditorConfig.builder(TestDatabases.postgres())
-                .rollbackPolicy(RollbackPolicy.REPORT).replicaLagThreshold(Duration.ofSeconds(30)).build());
+                .rollbackPolicy(RollbackPolicy.REPORT).replicaLagThreshold(Duration.ofSeconds(30))
+                .requirePointInTimeRecovery(false).build());
         LiquibaseTenants.update("liquibase/no-rollback.sql", s, new GateChangeExecListener(reportOnly, LiquibaseGateOptions.defaults()));
         assertThat(recorded(s)).containsExactly("1", "2");
     }
