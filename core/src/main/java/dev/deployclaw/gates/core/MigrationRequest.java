@@ -25,6 +25,7 @@ public final class MigrationRequest {
     private final Optional<String> migrationVersion;
     private final Optional<Connection> session;
     private final boolean environmentOnly;
+    private final java.util.Map<String, String> attributes;
 
     private MigrationRequest(Builder b) {
         this.statements = List.copyOf(b.statements);
@@ -37,6 +38,7 @@ public final class MigrationRequest {
         this.migrationVersion = Optional.ofNullable(b.migrationVersion);
         this.session = Optional.ofNullable(b.session);
         this.environmentOnly = b.environmentOnly;
+        this.attributes = java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(b.attributes));
     }
 
     public static Builder builder() {
@@ -74,6 +76,12 @@ public final class MigrationRequest {
      */
     public boolean environmentOnly() { return environmentOnly; }
 
+    /**
+     * Facts about the migration tool's own settings, by key, for gates that check tool configuration (e.g.
+     * {@code flyway.postgresql.transactional.lock} = {@code true}). Empty unless an adapter sets them.
+     */
+    public java.util.Map<String, String> attributes() { return attributes; }
+
     public Builder toBuilder() {
         Builder b = new Builder();
         b.statements.addAll(statements);
@@ -86,6 +94,7 @@ public final class MigrationRequest {
         b.migrationVersion = migrationVersion.orElse(null);
         b.session = session.orElse(null);
         b.environmentOnly = environmentOnly;
+        b.attributes.putAll(attributes);
         return b;
     }
 
@@ -100,6 +109,7 @@ public final class MigrationRequest {
         private String migrationVersion;
         private Connection session;
         private boolean environmentOnly;
+        private final java.util.Map<String, String> attributes = new java.util.TreeMap<>();
 
         private Builder() {
         }
@@ -188,6 +198,12 @@ public final class MigrationRequest {
 
         public Builder environmentOnly(boolean environmentOnly) {
             this.environmentOnly = environmentOnly;
+            return this;
+        }
+
+        /** Records a fact about the migration tool's settings (see {@link MigrationRequest#attributes()}). */
+        public Builder attribute(String key, String value) {
+            attributes.put(Objects.requireNonNull(key, "attribute key"), Objects.requireNonNull(value, "attribute " + key));
             return this;
         }
 

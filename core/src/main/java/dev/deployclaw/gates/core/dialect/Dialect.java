@@ -87,6 +87,43 @@ public interface Dialect {
     /** True when the error means "could not get the lock in time". */
     boolean isLockTimeout(SQLException e);
 
+    /**
+     * Schema names matching the SQL LIKE {@code likePattern} (bound as a parameter), sorted. Used for tenant
+     * discovery; {@code information_schema} is the same on every supported family.
+     */
+    default List<String> schemasLike(Connection c, String likePattern) throws SQLException {
+        List<String> out = new java.util.ArrayList<>();
+        try (java.sql.PreparedStatement ps = c.prepareStatement("select schema_name from information_schema.schemata"
+                + " where schema_name like ? order by schema_name")) {
+            ps.setString(1, likePattern);
+            try (java.sql.ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(rs.getString(1));
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The distinct non-null values of {@code column} in the tenant registry {@code table} ({@code table} or
+     * {@code schema.table}, validated and quoted), sorted.
+     */
+    default List<String> registryValues(Connection c, String table, String column) throws SQLException {
+        List<String> parts = dev.deployclaw.gates.core.internal.Identifiers.parseQualified("tenant registry table", table);
+        String from = parts.size() == 1 ? quote(parts.get(0)) : quote(parts.get(0)) + "." + quote(parts.get(1));
+        String col = quote(dev.deployclaw.gates.core.internal.Identifiers.requireValidName("tenant registry column", column));
+        List<String> out = new java.util.ArrayList<>();
+        try (java.sql.Statement st = c.createStatement();
+             java.sql.ResultSet rs = st.executeQuery("select distinct " + col + " from " + from + " where " + col
+                     + " is not null order by " + col)) {
+            while (rs.next()) {
+                out.add(rs.getString(1));
+            }
+        }
+        return out;
+    }
+
     /** True when DDL commits on its own (MySQL family): isolation cannot protect a DDL statement. */
     default boolean ddlAutoCommits() {
         return kind().mysqlFamily();

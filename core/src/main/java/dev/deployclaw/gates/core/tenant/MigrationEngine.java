@@ -1,0 +1,57 @@
+package dev.deployclaw.gates.core.tenant;
+
+import dev.deployclaw.gates.core.GateBlockedException;
+import dev.deployclaw.gates.core.SecurityAuditor;
+
+import java.util.Optional;
+
+/**
+ * The service a migration tool adapter (Flyway, Liquibase) provides to the {@code TenantMigrator}: read where a
+ * tenant stands, and migrate one tenant with the gates attached. Implementations hold no gate logic; they translate.
+ *
+ * <p>An engine is used by several threads at once (one tenant per thread) and must be thread-safe. It should
+ * prepare what does not depend on the tenant (scanned migration resources, parsed configuration) once, not per
+ * tenant.
+ */
+public interface MigrationEngine extends AutoCloseable {
+    /** A short name for reports and logs, e.g. {@code flyway}. */
+    String name();
+
+    /**
+     * Reads the tenant's current and target version and how many migrations are pending. Sends no DDL and takes no
+     * migration lock.
+     *
+     * @throws Exception when the tenant's database cannot be read
+     */
+    TenantState inspect(Tenant tenant) throws Exception;
+
+    /**
+     * Migrates one tenant to the target version with {@code auditor}'s gates attached to the tool's own events
+     * (before the run: the environment gates for the tenant's schema; before each migration: the gates for its SQL).
+     * When a gate blocks, the migration that would have started does not start, and the method throws an exception
+     * with the {@link GateBlockedException} in its cause chain (see {@link #blockedBy(Throwable)}); migrations that
+     * completed before it stay applied and recorded.
+     *
+     * @throws Exception a {@link GateBlockedException} (possibly wrapped by the tool) when blocked, any other
+     *                   exception when the migration failed
+     */
+    MigrationResult migrate(Tenant tenant, SecurityAuditor auditor) throws Exception;
+
+    /** Releases what the engine holds (caches, pools it created). Default: nothing. */
+    @Override
+    default void close() {
+    }
+
+    /** The gate block in {@code failure}'s cause chain, if the failure was a block. */
+    static Optional<GateBlockedException> blockedBy(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof GateBlockedException g) {
+                return Optional.of(g);
+            }
+            if (t.getCause() == t) {
+                break;
+            }
+        }
+        return Optional.empty();
+    }
+}

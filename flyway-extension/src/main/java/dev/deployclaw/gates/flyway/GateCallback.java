@@ -1,0 +1,194 @@
+package dev.deployclaw.gates.flyway;
+
+import dev.deployclaw.gates.core.GateBlockedException;
+import dev.deployclaw.gates.core.GateProperties;
+import dev.deployclaw.gates.core.MigrationRequest;
+import dev.deployclaw.gates.core.SecurityAuditor;
+import dev.deployclaw.gates.core.dialect.DatabaseKind;
+import dev.deployclaw.gates.core.dialect.Dialects;
+import dev.deployclaw.gates.core.gate.FlywayConfigGate;
+import dev.deployclaw.gates.core.internal.Identifiers;
+import dev.deployclaw.gates.core.internal.UrlDataSource;
+import org.flywaydb.core.api.MigrationInfo;
+import org.flywaydb.core.api.callback.Callback;
+import org.flywaydb.core.api.callback.Context;
+import org.flywaydb.core.api.callback.Event;
+import org.flywaydb.core.api.configuration.Configuration;
+import org.flywaydb.core.api.configuration.FluentConfiguration;
+
+import javax.sql.DataSource;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * A Flyway {@link Callback} that lets no migration start unless every gate passes:
+ * <ul>
+ *   <li>{@code beforeMigrate}: the environment gates (replica lag, locks and old transactions on the schema,
+ *       isolation, recovery point) for the schema being migrated;</li>
+ *   <li>{@code beforeEachMigrate}: every gate for the pending migration's SQL, read through Flyway's configured
+ *       locations with placeholders replaced, and its rollback plan (an undo script {@code U<version>__*.sql}
+ *       beside it, or a {@code -- deployclaw:roll-forward-only <reason>} line in it).</li>
+ * </ul>
+ * A block throws {@link GateBlockedException} (the rendered report is its message); Flyway wraps it in a
+ * {@code FlywayException}, the migration does not start and no history row is written. Statement-level events
+ * are never used to block: a throw there would half-apply the migration.
+ *
+ * <p>Register it with {@link #register(FluentConfiguration, Callback)} (appends), by class name through Flyway's
+ * {@code callbacks} property (the no-arg constructor reads {@code deployclaw.*} from Flyway placeholders, system
+ * properties and {@code DEPLOYCLAW_*} environment variables, see {@link GateProperties}), as a Spring bean, or not at
+ * all: {@link AutoGateCallback} does it when the jar is on the classpath.
+ */
+public final class GateCallback implements Callback {
+    public static final String NAME = "deployclaw-gates";
+
+    private final SecurityAuditor fixedAuditor;
+    private final Optional<String> tenant;
+    private final ScriptCatalogCache catalogs;
+    private volatile Built built;
+
+    private record Built(DataSource dataSource, GateProperties properties, SecurityAuditor auditor) {
+    }
+
+    /** For Flyway's {@code callbacks} property: configuration from {@code deployclaw.*} properties, see {@link GateProperties}. */
+    public GateCallback() {
+        this(null, null, new ScriptCatalogCache());
+    }
+
+    /** Gates with {@code auditor}'s configuration. */
+    public GateCallback(SecurityAuditor auditor) {
+        this(Objects.requireNonNull(auditor, "auditor"), null, new ScriptCatalogCache());
+    }
+
+    GateCallback(SecurityAuditor auditor, String tenant, ScriptCatalogCache catalogs) {
+        this.fixedAuditor = auditor;
+        this.tenant = Optional.ofNullable(tenant).map(t -> Identifiers.requireValidName("tenant", t));
+        this.catalogs = catalogs;
+    }
+
+    /** A copy that names {@code tenant} in its reports. */
+    public GateCallback forTenant(String tenant) {
+        return new GateCallback(fixedAuditor, tenant, catalogs);
+    }
+
+    /**
+     * Appends {@code callback} to the callbacks already configured ({@code FluentConfiguration.callbacks(...)}
+     * replaces them).
+     */
+    public static FluentConfiguration register(FluentConfiguration cfg, Callback callback) {
+        Callback[] existing = cfg.getCallbacks();
+        Callback[] all = Arrays.copyOf(existing, existing.length + 1);
+        all[existing.length] = Objects.requireNonNull(callback, "callback");
+        return cfg.callbacks(all);
+    }
+
+    @Override
+    public boolean supports(Event event, Context context) {
+        return event == Event.BEFORE_MIGRATE || event == Event.BEFORE_EACH_MIGRATE;
+    }
+
+    @Override
+    public boolean canHandleInTransaction(Event event, Context context) {
+        return true;
+    }
+
+    @Override
+    public void handle(Event event, Context context) {
+        if (!supports(event, context)) {
+            return;
+        }
+        Configuration cfg = context.getConfiguration();
+        Connection session = context.getConnection();
+        SecurityAuditor auditor = auditor(cfg);
+        try {
+            DatabaseKind kind = Dialects.detectKind(session);
+            String schema = schemaOf(cfg, session, auditor);
+            MigrationRequest.Builder b = MigrationRequest.builder().session(session).schema(schema);
+            tenant.ifPresent(b::tenant);
+            transactionalLock(cfg, kind).ifPresent(lock -> b.attribute(FlywayConfigGate.TRANSACTIONAL_LOCK, lock));
+            if (event == Event.BEFORE_MIGRATE) {
+                b.environmentOnly(true).description("Flyway migrate of schema " + schema);
+            } else {
+                describeMigration(b, cfg, context.getMigrationInfo(), session, schema, kind);
+            }
+            auditor.requireSafe(b.build());
+        } catch (SQLException e) {
+            throw new IllegalStateException("DeployClaw gates could not read Flyway's connection: " + e.getMessage()
+                    + " (SQLSTATE " + e.getSQLState() + "). Blocking: a gate that cannot decide fails closed.", e);
+        }
+    }
+
+    @Override
+    public String getCallbackName() {
+        return NAME;
+    }
+
+    private void describeMigration(MigrationRequest.Builder b, Configuration cfg, MigrationInfo mi, Connection session,
+                                   String schema, DatabaseKind kind) throws SQLException {
+        String version = mi.getVersion() == null ? "R" : mi.getVersion().getVersion();
+        b.migrationVersion(version).description("Flyway migration " + version + " (" + mi.getDescription() + ") of schema "
+                + schema);
+        ScriptCatalog catalog = catalogs.get(cfg);
+        Optional<String> sql = MigrationScripts.sql(catalog, cfg, mi, session, schema);
+        if (sql.isEmpty() || sql.get().isBlank()) {
+            // a Java migration (or a script outside readable locations): its SQL cannot be read, so every table of
+            // the schema counts as touched and no rollback plan is asked for
+            b.environmentOnly(true).description("Flyway migration " + version + " (" + mi.getDescription() + ", "
+                    + mi.getScript() + ": SQL not readable, checked as touching the whole schema) of schema " + schema);
+            return;
+        }
+        b.operation(sql.get(), kind);
+        if (mi.getVersion() == null) {
+            b.rollbackValidation(false);
+        } else {
+            b.rollbackPlan(MigrationScripts.rollbackPlan(catalog, cfg, mi, sql.get()));
+        }
+    }
+
+    private SecurityAuditor auditor(Configuration cfg) {
+        if (fixedAuditor != null) {
+            return fixedAuditor;
+        }
+        DataSource ds = cfg.getDataSource() != null ? cfg.getDataSource()
+                : new UrlDataSource(cfg.getUrl(), cfg.getUser(), cfg.getPassword());
+        Map<String, String> fromFlyway = new LinkedHashMap<>();
+        cfg.getPlaceholders().forEach((k, v) -> {
+            if (k.startsWith(GateProperties.PREFIX)) {
+                fromFlyway.put(k, v);
+            }
+        });
+        GateProperties props = GateProperties.fromSystem().with(fromFlyway);
+        Built b = built;
+        if (b == null || b.dataSource() != ds || !b.properties().equals(props)) {
+            b = new Built(ds, props, new SecurityAuditor(props.toConfig(ds)));
+            built = b;
+        }
+        return b.auditor();
+    }
+
+    private static String schemaOf(Configuration cfg, Connection session, SecurityAuditor auditor) throws SQLException {
+        if (cfg.getDefaultSchema() != null) {
+            return cfg.getDefaultSchema();
+        }
+        if (cfg.getSchemas() != null && cfg.getSchemas().length > 0) {
+            return cfg.getSchemas()[0];
+        }
+        return auditor.dialect(session).currentSchema(session);
+    }
+
+    private static Optional<String> transactionalLock(Configuration cfg, DatabaseKind kind) {
+        if (kind != DatabaseKind.POSTGRESQL) {
+            return Optional.empty();
+        }
+        try {
+            var ext = cfg.getConfigurationExtension(org.flywaydb.database.postgresql.PostgreSQLConfigurationExtension.class);
+            return ext == null ? Optional.empty() : Optional.of(String.valueOf(ext.isTransactionalLock()));
+        } catch (NoClassDefFoundError e) {
+            return Optional.empty();
+        }
+    }
+}
