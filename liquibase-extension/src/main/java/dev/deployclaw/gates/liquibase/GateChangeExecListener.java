@@ -142,7 +142,7 @@ public class GateChangeExecListener extends DefaultChangeExecListener {
             throw new UnpreviewableChangeSetException("Changeset " + id + ": " + String.join(", ", preview.volatileNames())
                     + " generates its SQL only while it runs (from a snapshot of the database), so the gates cannot see"
                     + " it in advance. Blocking (fail closed). Replace it with explicit changes, or set"
-                    + " deployclaw.liquibase.volatile-changes=PREVIEW_AT_RUN_TIME to gate the statements it would generate"
+                    + " deployclaw.liquibase.volatileChanges=PREVIEW_AT_RUN_TIME to gate the statements it would generate"
                     + " from the database as it is just before the changeset.");
         }
         SecurityAuditor auditor = auditors.auditorFor(database);

@@ -14,8 +14,8 @@ import liquibase.command.core.helpers.ChangeExecListenerCommandStep;
  * does (a {@code changeExecListener} or {@code changeExecListenerClass} argument is honoured and keeps receiving every
  * event) and adds the gate in front, unless a gate listener is already attached.
  *
- * <p>Opt out with the system property {@value PropertiesAuditorSource#AUTO} {@code =false} or the environment variable
- * {@code DEPLOYCLAW_LIQUIBASE_AUTO=false}. {@code @CommandOverride} is a beta Liquibase API and only one extension may
+ * <p>Opt out with the system property {@code deployclaw.liquibase.autoRegister=false} or the environment variable
+ * {@code DEPLOYCLAW_LIQUIBASE_AUTO_REGISTER=false}. {@code @CommandOverride} is a beta Liquibase API and only one extension may
  * override a step; {@code GateChangeExecListenerCommandStepIT} fails if an upgrade breaks it.
  */
 @CommandOverride(override = ChangeExecListenerCommandStep.class)

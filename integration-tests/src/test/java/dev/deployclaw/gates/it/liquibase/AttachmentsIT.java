@@ -38,8 +38,8 @@ import static org.assertj.core.api.Assertions.catchThrowable;
  * override), and the command API ({@code CommandScope} update with {@code changeExecListenerClass}).
  */
 class AttachmentsIT {
-    private static final List<String> PROPERTIES = List.of("deployclaw.liquibase.auto", "deployclaw.rollback-policy",
-            "deployclaw.replica-lag-threshold", "deployclaw.require-point-in-time-recovery");
+    private static final List<String> PROPERTIES = List.of("deployclaw.liquibase.autoRegister", "deployclaw.rollbackPolicy",
+            "deployclaw.replicaLagThreshold", "deployclaw.requirePointInTimeRecovery");
     private final List<String> schemas = new CopyOnWriteArrayList<>();
 
     @AfterEach
@@ -53,8 +53,8 @@ class AttachmentsIT {
         LiquibaseTenants.create(name);
         // other engineers' tests pause the standby's replay and break WAL archiving for seconds at a time; neither is
         // what these tests are about (the core's own tests cover them)
-        System.setProperty("deployclaw.replica-lag-threshold", "30s");
-        System.setProperty("deployclaw.require-point-in-time-recovery", "false");
+        System.setProperty("deployclaw.replicaLagThreshold", "30s");
+        System.setProperty("deployclaw.requirePointInTimeRecovery", "false");
         return name;
     }
 
@@ -110,7 +110,7 @@ class AttachmentsIT {
     @Test
     void zeroWiringIsSwitchedOffByItsOptOutProperty() throws Exception {
         String s = tenant("lb_attach_optout");
-        System.setProperty("deployclaw.liquibase.auto", "false");
+        System.setProperty("deployclaw.liquibase.autoRegister", "false");
         LiquibaseTenants.update("liquibase/no-rollback.sql", s, null);
         assertThat(recorded(s)).containsExactly("1", "2");
     }
@@ -128,9 +128,9 @@ class AttachmentsIT {
 
     @Test
     void commandScopeUpdateWithChangeExecListenerClassReadsItsPropertiesFile(@TempDir Path dir) throws Exception {
-        System.setProperty("deployclaw.liquibase.auto", "false"); // prove the class argument alone gates
+        System.setProperty("deployclaw.liquibase.autoRegister", "false"); // prove the class argument alone gates
         String s = tenant("lb_attach_class");
-        Path requirePlan = Files.writeString(dir.resolve("require.properties"), "deployclaw.rollback-policy=REQUIRE_PLAN\n");
+        Path requirePlan = Files.writeString(dir.resolve("require.properties"), "deployclaw.rollbackPolicy=REQUIRE_PLAN\n");
         Throwable thrown = catchThrowable(() -> commandUpdate("liquibase/no-rollback.sql", LiquibaseTenants.database(s),
                 GateChangeExecListener.class.getName(), requirePlan.toString()));
         assertThat(causeOf(thrown, GateBlockedException.class).report().blockingVerdicts()).extracting(Verdict::gate)
@@ -138,7 +138,7 @@ class AttachmentsIT {
         assertThat(recorded(s)).containsExactly("1");
         assertThat(LiquibaseTenants.lockFree(s)).isTrue();
 
-        Path report = Files.writeString(dir.resolve("report.properties"), "deployclaw.rollback-policy=REPORT\n");
+        Path report = Files.writeString(dir.resolve("report.properties"), "deployclaw.rollbackPolicy=REPORT\n");
         commandUpdate("liquibase/no-rollback.sql", LiquibaseTenants.database(s), GateChangeExecListener.class.getName(),
                 report.toString());
         assertThat(recorded(s)).containsExactly("1", "2");
@@ -146,12 +146,12 @@ class AttachmentsIT {
 
     @Test
     void commandScopeUpdateWithChangeExecListenerClassAndNoPropertiesFileUsesSystemProperties() throws Exception {
-        System.setProperty("deployclaw.liquibase.auto", "false");
+        System.setProperty("deployclaw.liquibase.autoRegister", "false");
         String s = tenant("lb_attach_class_sys");
-        System.setProperty("deployclaw.rollback-policy", "REPORT");
+        System.setProperty("deployclaw.rollbackPolicy", "REPORT");
         commandUpdate("liquibase/no-rollback.sql", LiquibaseTenants.database(s), GateChangeExecListener.class.getName(), null);
         assertThat(recorded(s)).containsExactly("1", "2");
-        System.setProperty("deployclaw.rollback-policy", "REQUIRE_PLAN");
+        System.setProperty("deployclaw.rollbackPolicy", "REQUIRE_PLAN");
         String t = tenant("lb_attach_class_sys2");
         Throwable thrown = catchThrowable(() -> commandUpdate("liquibase/no-rollback.sql", LiquibaseTenants.database(t),
                 GateChangeExecListener.class.getName(), null));

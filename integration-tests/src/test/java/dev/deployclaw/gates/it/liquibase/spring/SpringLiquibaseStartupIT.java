@@ -82,14 +82,14 @@ class SpringLiquibaseStartupIT {
         }
         // other engineers' tests pause the standby's replay and break WAL archiving for seconds at a time; neither is
         // what this test is about (the core's own tests cover them)
-        System.setProperty("deployclaw.replica-lag-threshold", "30s");
-        System.setProperty("deployclaw.require-point-in-time-recovery", "false");
+        System.setProperty("deployclaw.replicaLagThreshold", "30s");
+        System.setProperty("deployclaw.requirePointInTimeRecovery", "false");
     }
 
     @AfterEach
     void dropTenant() throws Exception {
-        System.clearProperty("deployclaw.replica-lag-threshold");
-        System.clearProperty("deployclaw.require-point-in-time-recovery");
+        System.clearProperty("deployclaw.replicaLagThreshold");
+        System.clearProperty("deployclaw.requirePointInTimeRecovery");
         try (Connection c = TestDatabases.connect(TestDatabases.postgresUrl()); Statement st = c.createStatement()) {
             st.execute("drop schema if exists " + SCHEMA + " cascade");
         }
