@@ -1,0 +1,159 @@
+package dev.deployclaw.gates.it.liquibase;
+
+import dev.deployclaw.gates.core.AuditorConfig;
+import dev.deployclaw.gates.core.GateBlockedException;
+import dev.deployclaw.gates.core.SecurityAuditor;
+import dev.deployclaw.gates.core.gate.GateId;
+import dev.deployclaw.gates.core.tenant.MigrationEngine;
+import dev.deployclaw.gates.core.tenant.MigrationResult;
+import dev.deployclaw.gates.core.tenant.Tenant;
+import dev.deployclaw.gates.core.tenant.TenantState;
+import dev.deployclaw.gates.it.support.LockHolder;
+import dev.deployclaw.gates.it.support.TestDatabases;
+import dev.deployclaw.gates.liquibase.LiquibaseEngine;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import javax.sql.DataSource;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import static dev.deployclaw.gates.it.liquibase.LiquibaseTenants.recorded;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Acceptance: the Liquibase engine migrates many tenant schemas, and a block stops exactly one tenant, cleanly. */
+class LiquibaseEngineIT {
+    private static final int TENANTS = 20;
+    private static final List<String> ALL_SIX = List.of("1", "2", "3", "4", "5", "6");
+    private final List<String> schemas = new CopyOnWriteArrayList<>();
+
+    @AfterEach
+    void dropSchemas() throws Exception {
+        LiquibaseTenants.drop(schemas.toArray(String[]::new));
+    }
+
+    private List<Tenant> tenants(String prefix, int n) throws Exception {
+        List<Tenant> out = new ArrayList<>();
+        for (int i = 1; i <= n; i++) {
+            String s = String.format("%s_%02d", prefix, i);
+            schemas.add(s);
+            LiquibaseTenants.create(s);
+            out.add(Tenant.of(s));
+        }
+        return out;
+    }
+
+    private static SecurityAuditor auditor(DataSource primary) {
+        // other engineers' tests pause the standby's replay and break WAL archiving for seconds at a time; neither is
+        // what these tests are about. The lock holder below lives through 20 tenants' updates, so transactions are
+        // allowed to be old: only its lock on the one tenant's table should block.
+        return new SecurityAuditor(AuditorConfig.builder(primary).replicaLagThreshold(Duration.ofSeconds(30))
+                .requirePointInTimeRecovery(false).maxTransactionAge(Duration.ofMinutes(10)).build());
+    }
+
+    @Test
+    void updatesTwentyTenantSchemasFromOneChangelogPerFormat() throws Exception {
+        DataSource primary = TestDatabases.postgres();
+        SecurityAuditor auditor = auditor(primary);
+        for (String format : List.of("xml", "yaml", "sql")) {
+            List<Tenant> tenants = tenants("lb_mt_" + format, TENANTS);
+            try (LiquibaseEngine engine = new LiquibaseEngine(primary, "liquibase/tenant-changelog." + format)) {
+                for (Tenant t : tenants) {
+                    TenantState before = engine.inspect(t);
+                    assertThat(before.pending()).isEqualTo(6);
+                    assertThat(before.currentVersion()).isEmpty();
+                    assertThat(before.targetVersion()).hasValue("6");
+                    MigrationResult result = engine.migrate(t, auditor);
+                    assertThat(result.applied()).isEqualTo(6);
+                    assertThat(result.versionAfter()).hasValue("6");
+                    assertThat(engine.inspect(t).atTarget()).isTrue();
+                }
+            }
+            for (Tenant t : tenants) {
+                assertThat(recorded(t.schema())).as(t.schema()).containsExactlyElementsOf(ALL_SIX);
+                assertThat(LiquibaseTenants.columnExists(t.schema(), "customers", "tier")).isTrue();
+                assertThat(LiquibaseTenants.lockFree(t.schema())).isTrue();
+            }
+        }
+    }
+
+    @Test
+    void aLockHolderOnOneTenantsTableStopsOnlyThatTenantBeforeTheChangesetAndARerunCompletesIt() throws Exception {
+        DataSource primary = TestDatabases.postgres();
+        SecurityAuditor auditor = auditor(primary);
+        List<Tenant> tenants = tenants("lb_mt_lock", TENANTS);
+        Tenant victim = tenants.get(6);
+        Map<String, Throwable> failures = new LinkedHashMap<>();
+        try (LiquibaseEngine engine = new LiquibaseEngine(primary, "liquibase/tenant-changelog.xml");
+             LockHolder holder = LockHolder.postgres(LiquibaseTenants.url(), "select * from " + victim.schema() + ".customers")) {
+            for (Tenant t : tenants) {
+                try {
+                    engine.migrate(t, auditor);
+                } catch (Exception e) {
+                    failures.put(t.id(), e);
+                }
+            }
+            assertThat(failures).containsOnlyKeys(victim.id());
+            GateBlockedException blocked = MigrationEngine.blockedBy(failures.get(victim.id())).orElseThrow();
+            assertThat(blocked.report().tenant()).hasValue(victim.id());
+            assertThat(blocked.report().migrationVersion()).hasValue("liquibase/tenant-changelog.xml::4::deployclaw");
+            assertThat(blocked.report().verdict(GateId.of("table-lock")).orElseThrow().detail())
+                    .contains("pid " + holder.pid()).contains(victim.schema() + ".customers");
+            assertThat(recorded(victim.schema())).containsExactly("1", "2", "3");
+            assertThat(LiquibaseTenants.columnExists(victim.schema(), "customers", "tier")).isFalse();
+            assertThat(LiquibaseTenants.lockFree(victim.schema())).isTrue();
+            assertThat(engine.inspect(victim)).isEqualTo(new TenantState(Optional.of("3"), Optional.of("6"), 3));
+            for (Tenant t : tenants) {
+                if (!t.equals(victim)) {
+                    assertThat(recorded(t.schema())).as(t.schema()).containsExactlyElementsOf(ALL_SIX);
+                }
+            }
+        }
+        try (LiquibaseEngine engine = new LiquibaseEngine(primary, "liquibase/tenant-changelog.xml")) {
+            MigrationResult rerun = engine.migrate(victim, auditor);
+            assertThat(rerun.applied()).isEqualTo(3);
+            assertThat(rerun.versionBefore()).hasValue("3");
+            assertThat(rerun.versionAfter()).hasValue("6");
+        }
+        assertThat(recorded(victim.schema())).containsExactlyElementsOf(ALL_SIX);
+        assertThat(LiquibaseTenants.lockFree(victim.schema())).isTrue();
+    }
+
+    @Test
+    void migratesATenantInADatabaseOfItsOwnThroughItsDataSource() throws Exception {
+        String db = "lb_tenant_db";
+        try (Connection c = TestDatabases.connect(LiquibaseTenants.url()); Statement st = c.createStatement()) {
+            st.execute("drop database if exists " + db + " with (force)");
+            st.execute("create database " + db);
+        }
+        String url = LiquibaseTenants.url().replace("/test?", "/" + db + "?");
+        try {
+            DataSource own = TestDatabases.pgDataSource(url);
+            try (Connection c = own.getConnection(); Statement st = c.createStatement()) {
+                st.execute("create schema acme");
+                st.execute("create table acme.customers (id bigint primary key, name text)");
+            }
+            Tenant acme = Tenant.inDatabase("acme", "acme", own);
+            try (LiquibaseEngine engine = new LiquibaseEngine(TestDatabases.postgres(), "liquibase/tenant-changelog.yaml")) {
+                assertThat(engine.migrate(acme, auditor(own)).applied()).isEqualTo(6);
+                assertThat(engine.inspect(acme).atTarget()).isTrue();
+            }
+            try (Connection c = own.getConnection(); Statement st = c.createStatement();
+                 var rs = st.executeQuery("select count(*) from acme.databasechangelog")) {
+                rs.next();
+                assertThat(rs.getInt(1)).isEqualTo(6);
+            }
+        } finally {
+            try (Connection c = TestDatabases.connect(LiquibaseTenants.url()); Statement st = c.createStatement()) {
+                st.execute("drop database if exists " + db + " with (force)");
+            }
+        }
+    }
+}
