@@ -3,6 +3,8 @@ package dev.deployclaw.gates.liquibase;
 import dev.deployclaw.gates.core.GateBlockedException;
 import dev.deployclaw.gates.core.MigrationRequest;
 import dev.deployclaw.gates.core.SecurityAuditor;
+import dev.deployclaw.gates.core.dialect.Dialects;
+import dev.deployclaw.gates.core.internal.Secrets;
 import dev.deployclaw.gates.core.gate.Gate;
 import dev.deployclaw.gates.core.gate.GateId;
 import dev.deployclaw.gates.core.gate.ReplicaLagGate;
@@ -21,6 +23,10 @@ import liquibase.executor.ExecutorService;
 import liquibase.executor.LoggingExecutor;
 
 import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -62,6 +68,7 @@ public class GateChangeExecListener extends DefaultChangeExecListener {
     private final Object lock = new Object();
     private Database lastDatabase;
     private long lastFullEvaluationNanos;
+    private final java.util.Set<Connection> sessions = Collections.synchronizedSet(Collections.newSetFromMap(new IdentityHashMap<>()));
 
     /** Gates with {@code auditor} and {@link LiquibaseGateOptions#defaults()}. */
     public GateChangeExecListener(SecurityAuditor auditor) {
@@ -157,7 +164,9 @@ public class GateChangeExecListener extends DefaultChangeExecListener {
         }
         Optional<String> tenant = options.tenant().or(() -> auditor.config().tenantId()).or(() -> Optional.ofNullable(schema));
         tenant.ifPresent(request::tenant);
-        session(database).ifPresent(request::session);
+        Optional<Connection> session = session(database);
+        session.ifPresent(request::session);
+        session.ifPresent(sessions::add);
         if (preview.statements().isEmpty()) {
             if (!full) {
                 log("changeset " + id + ": no SQL to gate, environment already checked");
@@ -169,12 +178,57 @@ public class GateChangeExecListener extends DefaultChangeExecListener {
         }
         SecurityAuditor evaluating = full ? auditor : statementGatesOf(auditor);
         GateReport report = evaluating.requireSafe(request.build());
+        session.ifPresent(c -> keepSessionSettings(c, id));
         if (full) {
             markFullEvaluation(database);
         }
         log("changeset " + id + ": " + report.decision() + " (" + report.verdicts().size() + " gates, "
                 + report.executionTimeMs() + " ms, " + report.executionId() + ")");
         return Optional.of(report);
+    }
+
+    /**
+     * The transaction-isolation gate bounds the lock wait (and statement time) on Liquibase's own session, inside the
+     * transaction Liquibase has open. {@code ChangeSet.execute} rolls that transaction back right before it runs the
+     * changes, which would silently undo those settings, so they are committed here: at this point the transaction
+     * holds nothing else (Liquibase commits after every changeset).
+     */
+    private static void keepSessionSettings(Connection session, String changeSet) {
+        try {
+            if (!session.getAutoCommit()) {
+                session.commit();
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("Changeset " + changeSet + ": could not commit the lock wait bound"
+                    + " the gates set on the Liquibase session (" + Secrets.mask(String.valueOf(e.getMessage())) + ")."
+                    + " Blocking: without it the DDL could queue behind a lock without limit.", e);
+        }
+    }
+
+    /**
+     * Resets what the gates set on the Liquibase sessions of this listener (lock wait bound, statement timeout, search
+     * path) so a pooled connection goes back clean. The zero-wiring step calls it when the command ends; call it
+     * yourself after {@code Liquibase#update} when the zero-wiring step is switched off and the connection is pooled.
+     */
+    public void resetSessions() {
+        List<Connection> all;
+        synchronized (sessions) {
+            all = new ArrayList<>(sessions);
+            sessions.clear();
+        }
+        for (Connection c : all) {
+            try {
+                if (c.isClosed()) {
+                    continue;
+                }
+                Dialects.forKind(Dialects.detectKind(c)).resetMigrationSession(c);
+                if (!c.getAutoCommit()) {
+                    c.commit();
+                }
+            } catch (SQLException | RuntimeException e) {
+                log("could not reset the Liquibase session after the update: " + Secrets.mask(String.valueOf(e.getMessage())));
+            }
+        }
     }
 
     private static SecurityAuditor statementGatesOf(SecurityAuditor auditor) {
@@ -210,19 +264,27 @@ public class GateChangeExecListener extends DefaultChangeExecListener {
         return executor instanceof LoggingExecutor;
     }
 
-    /** True when {@code listener} is, or (through {@link DefaultChangeExecListener}) contains, a gate listener. */
-    static boolean containsGate(ChangeExecListener listener) {
-        if (listener instanceof GateChangeExecListener) {
-            return true;
+    /** The gate listeners {@code listener} is or (through {@link DefaultChangeExecListener}s) contains. */
+    static List<GateChangeExecListener> gatesIn(ChangeExecListener listener) {
+        List<GateChangeExecListener> out = new ArrayList<>();
+        collect(listener, out, 0);
+        return out;
+    }
+
+    private static void collect(ChangeExecListener listener, List<GateChangeExecListener> out, int depth) {
+        if (listener == null || depth > 16) {
+            return;
+        }
+        if (listener instanceof GateChangeExecListener g) {
+            out.add(g);
         }
         if (listener instanceof DefaultChangeExecListener d) {
             for (ChangeExecListener inner : d.getListeners()) {
-                if (inner != null && inner != listener && containsGate(inner)) {
-                    return true;
+                if (inner != listener) {
+                    collect(inner, out, depth + 1);
                 }
             }
         }
-        return false;
     }
 
     private static void log(String message) {

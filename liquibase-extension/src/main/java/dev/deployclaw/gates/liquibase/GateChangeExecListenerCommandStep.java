@@ -1,6 +1,7 @@
 package dev.deployclaw.gates.liquibase;
 
 import liquibase.changelog.visitor.ChangeExecListener;
+import liquibase.command.CleanUpCommandStep;
 import liquibase.command.CommandOverride;
 import liquibase.command.CommandResultsBuilder;
 import liquibase.command.CommandScope;
@@ -19,7 +20,7 @@ import liquibase.command.core.helpers.ChangeExecListenerCommandStep;
  * override a step; {@code GateChangeExecListenerCommandStepIT} fails if an upgrade breaks it.
  */
 @CommandOverride(override = ChangeExecListenerCommandStep.class)
-public class GateChangeExecListenerCommandStep extends ChangeExecListenerCommandStep {
+public class GateChangeExecListenerCommandStep extends ChangeExecListenerCommandStep implements CleanUpCommandStep {
 
     @Override
     public void run(CommandResultsBuilder resultsBuilder) throws Exception {
@@ -29,7 +30,7 @@ public class GateChangeExecListenerCommandStep extends ChangeExecListenerCommand
         }
         CommandScope scope = resultsBuilder.getCommandScope();
         ChangeExecListener existing = (ChangeExecListener) scope.getDependency(ChangeExecListener.class);
-        if (existing != null && GateChangeExecListener.containsGate(existing)) {
+        if (!GateChangeExecListener.gatesIn(existing).isEmpty()) {
             return;
         }
         PropertiesAuditorSource source = PropertiesAuditorSource.load(null);
@@ -37,5 +38,14 @@ public class GateChangeExecListenerCommandStep extends ChangeExecListenerCommand
                 ? new GateChangeExecListener(source, source.options())
                 : new GateChangeExecListener(source, source.options(), existing);
         scope.provideDependency(ChangeExecListener.class, gate);
+    }
+
+    /** When the command ends, the Liquibase session goes back without the gates' lock wait and statement bounds. */
+    @Override
+    public void cleanUp(CommandResultsBuilder resultsBuilder) {
+        Object listener = resultsBuilder.getCommandScope().getDependency(ChangeExecListener.class);
+        if (listener instanceof ChangeExecListener l) {
+            GateChangeExecListener.gatesIn(l).forEach(GateChangeExecListener::resetSessions);
+        }
     }
 }

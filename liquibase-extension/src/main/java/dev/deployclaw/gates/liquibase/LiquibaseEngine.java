@@ -110,7 +110,12 @@ public final class LiquibaseEngine implements MigrationEngine {
                     .addArgumentValue(ChangeExecListenerCommandStep.CHANGE_EXEC_LISTENER_ARG, listener)
                     .execute());
         } finally {
-            database.close();
+            try {
+                // the gates bound the session's lock wait and statement time; a pooled connection must not keep them
+                listener.resetSessions();
+            } finally {
+                database.close();
+            }
         }
         Optional<String> after = inspect(tenant).currentVersion();
         return new MigrationResult(before, after, listener.getDeployedChangeSets().size());

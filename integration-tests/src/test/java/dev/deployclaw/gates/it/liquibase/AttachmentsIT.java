@@ -158,4 +158,26 @@ class AttachmentsIT {
         assertThat(causeOf(thrown, GateBlockedException.class)).isNotNull();
         assertThat(recorded(t)).containsExactly("1");
     }
+
+    @Test
+    void zeroWiringHandsTheLiquibaseSessionBackWithoutTheGatesBoundsWhenTheCommandEnds() throws Exception {
+        String s = tenant("lb_attach_reset");
+        Database db = LiquibaseTenants.database(s);
+        java.sql.Connection session = ((liquibase.database.jvm.JdbcConnection) db.getConnection()).getUnderlyingConnection();
+        try (liquibase.Liquibase lb = new liquibase.Liquibase("liquibase/settings-seen.sql",
+                new liquibase.resource.ClassLoaderResourceAccessor(), db)) {
+            lb.update(new liquibase.Contexts(), new liquibase.LabelExpression());
+            try (var st = session.createStatement(); var rs = st.executeQuery(
+                    "select current_setting('lock_timeout') || '/' || current_setting('statement_timeout')")) {
+                rs.next();
+                assertThat(rs.getString(1)).isEqualTo("0/0");
+            }
+        }
+        // while the changeset ran, the bound was in force
+        try (var c = TestDatabases.connect(LiquibaseTenants.url()); var st = c.createStatement();
+             var rs = st.executeQuery("select lock_timeout from " + s + ".settings_seen")) {
+            rs.next();
+            assertThat(rs.getString(1)).isEqualTo("3s");
+        }
+    }
 }

@@ -156,4 +156,23 @@ class LiquibaseEngineIT {
             }
         }
     }
+
+    @Test
+    void handsAPooledConnectionBackWithoutTheGatesLockAndStatementTimeouts() throws Exception {
+        Tenant t = tenants("lb_mt_pool", 1).get(0);
+        // two connections: Liquibase's session and the gates' probe; afterwards both are idle in the pool
+        try (var pool = TestDatabases.pooled(LiquibaseTenants.url(), 2);
+             LiquibaseEngine engine = new LiquibaseEngine(pool, "liquibase/tenant-changelog.sql")) {
+            assertThat(engine.migrate(Tenant.inDatabase(t.id(), t.schema(), pool), auditor(pool)).applied()).isEqualTo(6);
+            try (Connection a = pool.getConnection(); Connection b = pool.getConnection()) {
+                for (Connection c : List.of(a, b)) {
+                    try (Statement st = c.createStatement(); var rs = st.executeQuery(
+                            "select current_setting('lock_timeout'), current_setting('statement_timeout')")) {
+                        rs.next();
+                        assertThat(rs.getString(1) + "/" + rs.getString(2)).isEqualTo("0/0");
+                    }
+                }
+            }
+        }
+    }
 }
