@@ -14,6 +14,8 @@ import liquibase.statement.SqlStatement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * What a changeset will send to the database, computed the way Liquibase's executor computes it: each change's
@@ -25,6 +27,8 @@ import java.util.Objects;
  * @param rollbackPlan  the changeset's rollback: explicit, automatic, or none with the reason
  */
 record ChangeSetPreview(List<String> statements, List<String> volatileNames, RollbackPlan rollbackPlan) {
+    /** The roll-forward-only marker (as in Flyway scripts); the reason after it is required. */
+    static final Pattern ROLL_FORWARD_ONLY = Pattern.compile("(?m)^\\s*(?:--\\s*)?deployclaw:roll-forward-only\\b[ \\t]*(.*)$");
 
     ChangeSetPreview {
         statements = List.copyOf(statements);
@@ -87,12 +91,36 @@ record ChangeSetPreview(List<String> statements, List<String> volatileNames, Rol
             return new RollbackPlan(RollbackPlan.Kind.TOOL_ROLLBACK, "automatic Liquibase rollback ("
                     + String.join(", ", with) + ")");
         }
+        for (String text : markerPlaces(changeSet)) {
+            Matcher m = ROLL_FORWARD_ONLY.matcher(text);
+            if (m.find()) {
+                String reason = m.group(1).strip();
+                if (reason.isEmpty()) {
+                    return RollbackPlan.none("the deployclaw:roll-forward-only marker has no reason; write why after it");
+                }
+                return new RollbackPlan(RollbackPlan.Kind.ROLL_FORWARD_ONLY, reason);
+            }
+        }
         if (with.isEmpty() && without.isEmpty()) {
             return RollbackPlan.none("the changeset has no changes to roll back and no explicit rollback");
         }
         return RollbackPlan.none(String.join(", ", without) + " cannot be rolled back automatically on "
                 + database.getShortName() + " and the changeset has no explicit rollback (add <rollback> or, in formatted SQL,"
-                + " --rollback)");
+                + " --rollback; or declare it with a deployclaw:roll-forward-only <reason> comment)");
+    }
+
+    /** Where a roll-forward-only marker may stand: the changeset's comment and its raw SQL. */
+    private static List<String> markerPlaces(ChangeSet changeSet) {
+        List<String> out = new ArrayList<>();
+        if (changeSet.getComments() != null) {
+            out.add(changeSet.getComments());
+        }
+        for (Change change : changeSet.getChanges()) {
+            if (change instanceof liquibase.change.core.RawSQLChange raw && raw.getSql() != null) {
+                out.add(raw.getSql());
+            }
+        }
+        return out;
     }
 
     static String name(Change change) {

@@ -90,7 +90,8 @@ class ChangeSetPreviewTest {
         RollbackPlan plan = ChangeSetPreview.rollbackPlan(cs, db);
         assertThat(plan.present()).isFalse();
         assertThat(plan.description()).isEqualTo("sql cannot be rolled back automatically on postgresql and the changeset"
-                + " has no explicit rollback (add <rollback> or, in formatted SQL, --rollback)");
+                + " has no explicit rollback (add <rollback> or, in formatted SQL, --rollback; or declare it with a"
+                + " deployclaw:roll-forward-only <reason> comment)");
     }
 
     @Test
@@ -121,5 +122,29 @@ class ChangeSetPreviewTest {
         ChangeSetPreview p = ChangeSetPreview.of(cs, db, VolatileChanges.BLOCK);
         assertThat(p.volatileNames()).containsExactly("dropAllForeignKeyConstraints");
         assertThat(p.statements()).containsExactly("ALTER TABLE tenant_a.customers ADD tier VARCHAR(20)");
+    }
+
+    @Test
+    void aRollForwardOnlyMarkerWithAReasonDeclaresThePlan() {
+        ChangeSet cs = changeSet("8");
+        cs.addChange(new RawSQLChange("-- deployclaw:roll-forward-only backfill; a bad run is fixed by a new changeset\n"
+                + "update customers set tier = 'gold'"));
+        RollbackPlan plan = ChangeSetPreview.rollbackPlan(cs, db);
+        assertThat(plan.kind()).isEqualTo(RollbackPlan.Kind.ROLL_FORWARD_ONLY);
+        assertThat(plan.description()).isEqualTo("backfill; a bad run is fixed by a new changeset");
+
+        ChangeSet commented = changeSet("9");
+        commented.addChange(new RawSQLChange("update customers set tier = 'gold'"));
+        commented.setComments("deployclaw:roll-forward-only data fix");
+        assertThat(ChangeSetPreview.rollbackPlan(commented, db).kind()).isEqualTo(RollbackPlan.Kind.ROLL_FORWARD_ONLY);
+    }
+
+    @Test
+    void aRollForwardOnlyMarkerWithoutAReasonIsNoPlan() {
+        ChangeSet cs = changeSet("10");
+        cs.addChange(new RawSQLChange("-- deployclaw:roll-forward-only\nupdate customers set tier = 'gold'"));
+        RollbackPlan plan = ChangeSetPreview.rollbackPlan(cs, db);
+        assertThat(plan.present()).isFalse();
+        assertThat(plan.description()).contains("has no reason");
     }
 }

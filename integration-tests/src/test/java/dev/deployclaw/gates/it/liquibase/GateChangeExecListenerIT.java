@@ -150,12 +150,22 @@ class GateChangeExecListenerIT {
         Throwable thrown = catchThrowable(() -> LiquibaseTenants.update("liquibase/no-rollback.sql", s,
                 listener(RollbackPolicy.REQUIRE_PLAN, LiquibaseGateOptions.defaults())));
         GateBlockedException blocked = causeOf(thrown, GateBlockedException.class);
+        System.out.println("BLOCKED UPDATE (no rollback, REQUIRE_PLAN):\n" + blocked.getMessage());
         assertThat(blocked.report().blockingVerdicts()).extracting(Verdict::gate).containsExactly(ROLLBACK);
         assertThat(blocked.getMessage()).containsIgnoringCase("no rollback plan for migration liquibase/no-rollback.sql::2::deployclaw")
                 .contains("sql cannot be rolled back automatically");
         assertThat(recorded(s)).containsExactly("1");
         assertThat(LiquibaseTenants.columnExists(s, "ledger", "memo")).isFalse();
         assertThat(LiquibaseTenants.lockFree(s)).isTrue();
+    }
+
+    @Test
+    void aFormattedSqlChangesetDeclaredRollForwardOnlyPassesWhenPlansAreRequired() throws Exception {
+        String s = tenant("lb_listener_rfo");
+        LiquibaseTenants.update("liquibase/roll-forward.sql", s, listener());
+        assertThat(recorded(s)).containsExactly("1", "2");
+        assertThat(reports.get(1).verdict(ROLLBACK).orElseThrow().detail()).contains("roll forward only")
+                .contains("backfill of a new column");
     }
 
     @Test
@@ -181,6 +191,7 @@ class GateChangeExecListenerIT {
         UnpreviewableChangeSetException refused = causeOf(thrown, UnpreviewableChangeSetException.class);
         assertThat(refused.getMessage()).contains("liquibase/volatile.xml::2::deployclaw")
                 .contains("dropAllForeignKeyConstraints").contains("PREVIEW_AT_RUN_TIME");
+        System.out.println("REFUSED (volatile change):\n" + refused.getMessage());
         assertThat(recorded(s)).containsExactly("1");
         assertThat(LiquibaseTenants.lockFree(s)).isTrue();
     }
