@@ -78,6 +78,11 @@ public final class SecurityAuditor {
         return gates;
     }
 
+    /** A copy of this auditor, with the same gates and listeners, for another configuration (e.g. a tenant's database). */
+    public SecurityAuditor withConfig(AuditorConfig other) {
+        return new SecurityAuditor(other, gates, listeners);
+    }
+
     /** A copy of this auditor that also notifies {@code listener}. */
     public SecurityAuditor withListener(GateListener listener) {
         List<GateListener> all = new ArrayList<>(listeners);

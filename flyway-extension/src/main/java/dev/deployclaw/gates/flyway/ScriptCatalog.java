@@ -56,9 +56,9 @@ final class ScriptCatalog {
         ClassLoader loader = cfg.getClassLoader() != null ? cfg.getClassLoader() : ScriptCatalog.class.getClassLoader();
         for (Location l : cfg.getLocations()) {
             try {
-                if (l.isClassPath()) {
+                if ("classpath:".equals(l.getPrefix())) {
                     c.scanClasspath(loader, l.getRootPath());
-                } else if (l.isFileSystem()) {
+                } else if ("filesystem:".equals(l.getPrefix())) {
                     c.scanDirectory(Paths.get(l.getRootPath()), null, null);
                 }
             } catch (IOException e) {

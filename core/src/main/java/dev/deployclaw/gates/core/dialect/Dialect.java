@@ -40,8 +40,11 @@ public interface Dialect {
      */
     Optional<String> missingMonitoringPrivilege(Connection probe) throws SQLException;
 
-    /** Replicas as the primary sees them (PostgreSQL {@code pg_stat_replication}); empty where not observable. */
-    List<ReplicaStatus> replicasSeenFromPrimary(Connection primary) throws SQLException;
+    /**
+     * Replicas as the primary sees them (PostgreSQL {@code pg_stat_replication}); empty where the primary cannot
+     * tell (MySQL family). A replica behind the primary is watched for up to {@code wait} to measure its lag.
+     */
+    List<ReplicaStatus> replicasSeenFromPrimary(Connection primary, Duration wait) throws SQLException;
 
     /** Writes the heartbeat row on the primary and returns the instant written (primary's clock). */
     Instant writeHeartbeat(Connection primary, String heartbeatTable) throws SQLException;
@@ -123,6 +126,64 @@ public interface Dialect {
         }
         return out;
     }
+
+    /**
+     * Takes the session-level lock that keeps two migrator runs off the same tenant at once, waiting up to
+     * {@code wait}. The lock is advisory (PostgreSQL {@code pg_advisory_lock}, MySQL/MariaDB {@code GET_LOCK}), holds
+     * no table lock and no transaction, and is released by {@link #unlockTenant} or when the session ends.
+     *
+     * @return true when taken, false when another run still held it after {@code wait}
+     */
+    default boolean lockTenant(Connection c, String tenantKey, Duration wait) throws SQLException {
+        if (kind() == DatabaseKind.POSTGRESQL) {
+            long deadline = System.nanoTime() + wait.toNanos();
+            try (java.sql.PreparedStatement ps = c.prepareStatement("select pg_try_advisory_lock(?, ?)")) {
+                ps.setInt(1, TENANT_LOCK_CLASS);
+                ps.setInt(2, tenantKey.hashCode());
+                while (true) {
+                    try (java.sql.ResultSet rs = ps.executeQuery()) {
+                        rs.next();
+                        if (rs.getBoolean(1)) {
+                            return true;
+                        }
+                    }
+                    if (System.nanoTime() >= deadline) {
+                        return false;
+                    }
+                    try {
+                        Thread.sleep(50);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new SQLException("interrupted while waiting for the tenant lock of " + tenantKey, "57014", e);
+                    }
+                }
+            }
+        }
+        try (java.sql.PreparedStatement ps = c.prepareStatement("select get_lock(?, ?)")) {
+            ps.setString(1, "deployclaw:" + tenantKey);
+            ps.setLong(2, Math.max(0, wait.toSeconds()));
+            try (java.sql.ResultSet rs = ps.executeQuery()) {
+                return rs.next() && rs.getInt(1) == 1;
+            }
+        }
+    }
+
+    /** Releases {@link #lockTenant}. */
+    default void unlockTenant(Connection c, String tenantKey) throws SQLException {
+        boolean pg = kind() == DatabaseKind.POSTGRESQL;
+        try (java.sql.PreparedStatement ps = c.prepareStatement(pg ? "select pg_advisory_unlock(?, ?)" : "select release_lock(?)")) {
+            if (pg) {
+                ps.setInt(1, TENANT_LOCK_CLASS);
+                ps.setInt(2, tenantKey.hashCode());
+            } else {
+                ps.setString(1, "deployclaw:" + tenantKey);
+            }
+            ps.execute();
+        }
+    }
+
+    /** First key of the PostgreSQL advisory locks the migrator takes per tenant ("DCLW"). */
+    int TENANT_LOCK_CLASS = 0x44434C57;
 
     /** True when DDL commits on its own (MySQL family): isolation cannot protect a DDL statement. */
     default boolean ddlAutoCommits() {

@@ -15,7 +15,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.Set;
@@ -43,10 +45,9 @@ public final class PostgresDialect implements Dialect {
 
     @Override
     public void applyProbeTimeouts(Connection probe, Duration timeout) throws SQLException {
-        try (PreparedStatement ps = probe.prepareStatement(
-                "select set_config('statement_timeout', ?, false), set_config('lock_timeout', ?, false)")) {
+        // statement_timeout also bounds lock waits, so a probe stuck behind a lock ends as 57014 like any slow probe
+        try (PreparedStatement ps = probe.prepareStatement("select set_config('statement_timeout', ?, false)")) {
             ps.setString(1, timeout.toMillis() + "ms");
-            ps.setString(2, timeout.toMillis() + "ms");
             ps.execute();
         }
     }
@@ -54,7 +55,7 @@ public final class PostgresDialect implements Dialect {
     @Override
     public void resetProbeTimeouts(Connection probe) throws SQLException {
         try (Statement st = probe.createStatement()) {
-            st.execute("reset statement_timeout; reset lock_timeout");
+            st.execute("reset statement_timeout");
         }
     }
 
@@ -92,13 +93,18 @@ public final class PostgresDialect implements Dialect {
     }
 
     @Override
-    public List<ReplicaStatus> replicasSeenFromPrimary(Connection primary) throws SQLException {
+    public List<ReplicaStatus> replicasSeenFromPrimary(Connection primary, Duration wait) throws SQLException {
         List<ReplicaStatus> out = new ArrayList<>();
+        Map<String, Long> behindAtStart = new LinkedHashMap<>();
+        Map<String, Long> reportedLag = new LinkedHashMap<>();
+        String lsn;
         try (Statement st = primary.createStatement(); ResultSet rs = st.executeQuery(
                 "select coalesce(nullif(application_name, ''), client_addr::text, 'pid ' || pid) as name, state,"
                         + " (extract(epoch from replay_lag) * 1000)::bigint as replay_lag_ms,"
-                        + " pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::bigint as behind_bytes"
+                        + " pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::bigint as behind_bytes,"
+                        + " pg_current_wal_lsn()::text"
                         + " from pg_stat_replication order by 1")) {
+            lsn = null;
             while (rs.next()) {
                 String name = rs.getString(1);
                 String state = rs.getString(2);
@@ -106,6 +112,7 @@ public final class PostgresDialect implements Dialect {
                 boolean lagNull = rs.wasNull();
                 long behind = rs.getLong(4);
                 boolean behindNull = rs.wasNull();
+                lsn = rs.getString(5);
                 if (!"streaming".equals(state)) {
                     out.add(ReplicaStatus.broken(name, "pg_stat_replication", "standby " + name + " is not streaming (state "
                             + state + ")"));
@@ -115,15 +122,55 @@ public final class PostgresDialect implements Dialect {
                 } else if (behind == 0) {
                     out.add(ReplicaStatus.lag(name, "pg_stat_replication", 0));
                 } else {
-                    // replay_lag is NULL while nothing was replayed recently; behind > 0 with no lag sample is unobservable
-                    out.add(lagNull
-                            ? ReplicaStatus.broken(name, "pg_stat_replication", "standby " + name + " is " + behind
-                            + " bytes behind and reports no replay lag, so its lag cannot be observed")
-                            : ReplicaStatus.lag(name, "pg_stat_replication", lag));
+                    behindAtStart.put(name, behind);
+                    reportedLag.put(name, lagNull ? 0L : lag);
                 }
             }
         }
+        if (!behindAtStart.isEmpty()) {
+            // replay_lag is NULL after idle periods and stale while replay is paused: measure instead how long each
+            // standby takes to replay the WAL that existed when the check started, up to the wait budget
+            Map<String, Long> caughtUp = awaitReplay(primary, lsn, behindAtStart.keySet(), wait);
+            for (Map.Entry<String, Long> e : behindAtStart.entrySet()) {
+                String name = e.getKey();
+                Long took = caughtUp.get(name);
+                long lag = Math.max(reportedLag.get(name), took == null ? wait.toMillis() + 1 : took);
+                out.add(ReplicaStatus.lag(name, "pg_stat_replication", lag));
+            }
+        }
         return out;
+    }
+
+    private static Map<String, Long> awaitReplay(Connection primary, String lsn, Collection<String> names, Duration wait)
+            throws SQLException {
+        Map<String, Long> done = new LinkedHashMap<>();
+        long start = System.nanoTime();
+        long deadline = start + wait.toNanos();
+        try (PreparedStatement ps = primary.prepareStatement(
+                "select coalesce(nullif(application_name, ''), client_addr::text, 'pid ' || pid),"
+                        + " replay_lsn >= ?::pg_lsn from pg_stat_replication")) {
+            ps.setString(1, lsn);
+            while (done.size() < names.size()) {
+                try (ResultSet rs = ps.executeQuery()) {
+                    long now = System.nanoTime();
+                    while (rs.next()) {
+                        if (names.contains(rs.getString(1)) && rs.getBoolean(2) && !done.containsKey(rs.getString(1))) {
+                            done.put(rs.getString(1), (now - start) / 1_000_000);
+                        }
+                    }
+                    if (now > deadline) {
+                        break;
+                    }
+                }
+                try {
+                    Thread.sleep(1);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new SQLException("interrupted while measuring replay lag", "57014", e);
+                }
+            }
+        }
+        return done;
     }
 
     @Override

@@ -67,10 +67,11 @@ public final class FlywayConfigGate implements Gate {
         return Verdicts.failed(this, version + " runs " + waiting.get(0) + (waiting.size() > 1 ? " (and " + (waiting.size() - 1)
                 + " more)" : "") + " outside a transaction while Flyway holds its lock inside one"
                 + " (postgresql.transactional.lock=true, the default): the index build waits for Flyway's own idle"
-                + " transaction and never finishes. Set flyway.postgresql.transactional.lock=false (environment"
-                + " FLYWAY_POSTGRESQL_TRANSACTIONAL_LOCK=false; Java: configuration.getConfigurationExtension("
-                + "PostgreSQLConfigurationExtension.class).setTransactionalLock(false); FlywayEngine:"
-                + " transactionalLock(false)).", ev);
+                + " transaction and never finishes. Turn Flyway's transactional lock off:"
+                + " configuration.getConfigurationExtension(PostgreSQLConfigurationExtension.class).setTransactionalLock(false),"
+                + " or FlywayEngine.builder(...).transactionalLock(false), or flyway.postgresql.transactional.lock=false /"
+                + " FLYWAY_POSTGRESQL_TRANSACTIONAL_LOCK=false (Flyway 13 reads these two only with Jackson 3,"
+                + " tools.jackson.core:jackson-databind, on the classpath).", ev);
     }
 
     private static String firstLine(String sql) {

@@ -39,12 +39,12 @@ public final class ReplicaLagGate implements Gate {
     @Override
     public Verdict evaluate(GateContext ctx) throws Exception {
         Duration threshold = ctx.config().replicaLagThreshold();
-        List<ReplicaStatus> seen = new ArrayList<>(ctx.dialect().replicasSeenFromPrimary(ctx.probe()));
+        // wait a little past the threshold so a replica exactly at the limit is measured, not guessed
+        Duration wait = threshold.plusMillis(Math.max(50, threshold.toMillis() / 5));
+        List<ReplicaStatus> seen = new ArrayList<>(ctx.dialect().replicasSeenFromPrimary(ctx.probe(), wait));
         Map<String, DataSource> replicas = ctx.config().replicas();
         if (!replicas.isEmpty()) {
             Instant beat = ctx.dialect().writeHeartbeat(ctx.probe(), ctx.config().heartbeatTable());
-            // wait a little past the threshold so a replica exactly at the limit is measured, not guessed
-            Duration wait = threshold.plusMillis(Math.max(50, threshold.toMillis() / 5));
             for (Map.Entry<String, DataSource> r : replicas.entrySet()) {
                 seen.add(readReplica(ctx, r.getKey(), r.getValue(), beat, wait));
             }

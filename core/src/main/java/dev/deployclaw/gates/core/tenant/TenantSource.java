@@ -25,8 +25,11 @@ import java.util.regex.Pattern;
  */
 @FunctionalInterface
 public interface TenantSource {
-    /** LIKE patterns may use letters, digits, {@code _} and the wildcard {@code %}; nothing else reaches SQL. */
-    Pattern LIKE_PATTERN = Pattern.compile("[A-Za-z0-9_%]{1,63}");
+    /**
+     * LIKE patterns may use letters, digits, {@code _}, the wildcard {@code %} and {@code \} (to escape {@code _});
+     * nothing else is accepted. The pattern is a bind parameter either way.
+     */
+    Pattern LIKE_PATTERN = Pattern.compile("[A-Za-z0-9_%\\\\]{1,63}");
 
     /**
      * The tenants, in migration order (canaries are chosen from the front of this list when given as a count).
@@ -58,12 +61,13 @@ public interface TenantSource {
 
     /**
      * Every schema whose name matches the SQL LIKE pattern (e.g. {@code tenant%}), sorted by name; the tenant id is
-     * the schema name. Note that {@code _} in LIKE matches any one character.
+     * the schema name. Note that {@code _} in LIKE matches any one character: write {@code tenant\\_%} to match a
+     * literal underscore.
      */
     static TenantSource schemaPattern(String likePattern) {
         if (likePattern == null || !LIKE_PATTERN.matcher(likePattern).matches()) {
-            throw new IllegalArgumentException("tenant schema pattern must be 1-63 characters of letters, digits, '_' and"
-                    + " '%', but was '" + (likePattern == null ? "null" : Identifiers.printable(likePattern)) + "'");
+            throw new IllegalArgumentException("tenant schema pattern must be 1-63 characters of letters, digits, '_', '%'"
+                    + " and '\\', but was '" + (likePattern == null ? "null" : Identifiers.printable(likePattern)) + "'");
         }
         return primary -> {
             try (Connection c = primary.getConnection()) {

@@ -30,7 +30,7 @@ class FlywayConfigGateTest {
                 .statements(List.of("-- why\n/* more */ CREATE UNIQUE INDEX CONCURRENTLY i ON t (a)")).build());
         assertThat(v.outcome()).isEqualTo(Outcome.FAILED);
         assertThat(v.detail()).startsWith("Migration 7 runs CREATE UNIQUE INDEX CONCURRENTLY i ON t (a) outside a transaction")
-                .contains("Set flyway.postgresql.transactional.lock=false");
+                .contains("setTransactionalLock(false)").contains("FLYWAY_POSTGRESQL_TRANSACTIONAL_LOCK=false");
     }
 
     @Test

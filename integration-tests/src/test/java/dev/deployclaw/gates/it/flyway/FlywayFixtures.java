@@ -30,6 +30,12 @@ final class FlywayFixtures {
         return ds;
     }
 
+    static PGSimpleDataSource dataSourceFor(String url) {
+        PGSimpleDataSource ds = TestDatabases.pgDataSource(url);
+        ds.setApplicationName("fw-tenant-db");
+        return ds;
+    }
+
     /** Gates as the tests need them here: PITR is on on the test server; probes bounded at 2 s. */
     static AuditorConfig.Builder config(DataSource ds) {
         return AuditorConfig.builder(ds);

@@ -116,7 +116,7 @@ class GateCallbackTest {
                     assertThat(blocked.report().blockingVerdicts()).extracting(v -> v.gate())
                             .containsExactly(FlywayConfigGate.ID);
                     assertThat(blocked.getMessage()).contains("Migration 2 runs create index concurrently accounts_name_idx")
-                            .contains("Set flyway.postgresql.transactional.lock=false");
+                            .contains("setTransactionalLock(false)").contains("FLYWAY_POSTGRESQL_TRANSACTIONAL_LOCK=false");
                 });
         assertThat(FlywayFixtures.history("fw_cb_cic")).containsExactly("1:true");
     }

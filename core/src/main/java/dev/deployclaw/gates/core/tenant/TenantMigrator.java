@@ -1,0 +1,513 @@
+package dev.deployclaw.gates.core.tenant;
+
+import dev.deployclaw.gates.core.AuditorConfig;
+import dev.deployclaw.gates.core.GateBlockedException;
+import dev.deployclaw.gates.core.GateListener;
+import dev.deployclaw.gates.core.MigrationRequest;
+import dev.deployclaw.gates.core.SecurityAuditor;
+import dev.deployclaw.gates.core.dialect.Dialect;
+import dev.deployclaw.gates.core.dialect.Dialects;
+import dev.deployclaw.gates.core.dialect.Durations;
+import dev.deployclaw.gates.core.gate.Gate;
+import dev.deployclaw.gates.core.gate.ReplicaLagGate;
+import dev.deployclaw.gates.core.gate.Verdict;
+import dev.deployclaw.gates.core.internal.Identifiers;
+import dev.deployclaw.gates.core.internal.Secrets;
+import dev.deployclaw.gates.core.report.GateReport;
+import dev.deployclaw.gates.core.report.RunReport;
+import dev.deployclaw.gates.core.report.RunReport.TenantRun;
+import dev.deployclaw.gates.core.report.TenantDecision;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import javax.sql.DataSource;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Migrates many tenants, engine-agnostic (Flyway, Liquibase): canaries first, bounded parallelism, a failure policy,
+ * a pause while replicas lag, resume by skipping tenants already at target, and one {@link RunReport}.
+ *
+ * <pre>{@code
+ * RunReport report = TenantMigrator.builder(auditor, FlywayEngine.builder(flywayConfig).build())
+ *         .tenants(TenantSource.schemaPattern("tenant%"))
+ *         .canaryCount(2).parallelism(4).failurePolicy(FailurePolicy.CONTINUE)
+ *         .maxLagWait(Duration.ofMinutes(5))
+ *         .build().run();
+ * }</pre>
+ *
+ * <p>For each tenant: wait (up to {@code maxLagWait}) for replica lag to be under its threshold, take the tenant's
+ * run lock (so two runs never migrate the same tenant at once), read where the tenant stands, and, when something is
+ * pending, let the engine migrate it with the gates attached. A tenant is never left half-migrated by the migrator:
+ * a gate acts before a migration starts, and a blocked migration does not start.
+ */
+public final class TenantMigrator {
+    private static final Logger LOG = LoggerFactory.getLogger(TenantMigrator.class);
+    private static final DateTimeFormatter ID = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC);
+
+    private final SecurityAuditor auditor;
+    private final MigrationEngine engine;
+    private final Topology topology;
+    private final TenantSource source;
+    private final String sharedSchema;
+    private final List<String> canaryIds;
+    private final int canaryCount;
+    private final int parallelism;
+    private final FailurePolicy failurePolicy;
+    private final Duration maxLagWait;
+    private final Duration lagPollInterval;
+    private final Duration tenantLockWait;
+    private final Optional<SecurityAuditor> lagAuditor;
+    private final ReentrantLock lagLock = new ReentrantLock();
+    /** The current tenant's wait for replica lag, for its report line (one tenant per worker thread at a time). */
+    private static final ThreadLocal<Long> LAG_WAIT = ThreadLocal.withInitial(() -> 0L);
+
+    private TenantMigrator(Builder b) {
+        this.auditor = b.auditor;
+        this.engine = b.engine;
+        this.topology = b.topology;
+        this.source = b.source;
+        this.sharedSchema = b.sharedSchema;
+        this.canaryIds = List.copyOf(b.canaryIds);
+        this.canaryCount = b.canaryCount;
+        this.parallelism = b.parallelism;
+        this.failurePolicy = b.failurePolicy;
+        this.maxLagWait = b.maxLagWait;
+        this.lagPollInterval = b.lagPollInterval;
+        this.tenantLockWait = b.tenantLockWait;
+        Optional<Gate> lag = auditor.gates().stream().filter(g -> g.id().equals(ReplicaLagGate.ID)).findFirst();
+        this.lagAuditor = lag.map(g -> new SecurityAuditor(auditor.config(), List.of(g), List.of()));
+    }
+
+    public static Builder builder(SecurityAuditor auditor, MigrationEngine engine) {
+        return new Builder(auditor, engine);
+    }
+
+    /**
+     * Runs the migration over every tenant and returns the report. Never throws for a tenant's problem (that is a
+     * line of the report); throws when the tenants cannot be listed or the canaries name unknown tenants.
+     */
+    public RunReport run() throws SQLException {
+        Instant started = Instant.now();
+        long t0 = System.nanoTime();
+        String runId = "tenant-run-" + ID.format(started) + "-" + String.format("%06d", ThreadLocalRandom.current().nextInt(1_000_000));
+        List<Tenant> tenants = tenants();
+        Set<String> canaries = canaries(tenants);
+        List<Tenant> ordered = new ArrayList<>();
+        tenants.stream().filter(t -> canaries.contains(t.id())).forEach(ordered::add);
+        tenants.stream().filter(t -> !canaries.contains(t.id())).forEach(ordered::add);
+        LOG.info("{}: {} tenant(s) ({} canar{}), {}, parallelism {}, policy {}", runId, ordered.size(), canaries.size(),
+                canaries.size() == 1 ? "y" : "ies", topology, parallelism, failurePolicy);
+
+        TenantRun[] lines = new TenantRun[ordered.size()];
+        AtomicReference<String> haltReason = new AtomicReference<>();
+        AtomicBoolean first = new AtomicBoolean(true);
+        List<Integer> canaryIdx = new ArrayList<>();
+        List<Integer> restIdx = new ArrayList<>();
+        for (int i = 0; i < ordered.size(); i++) {
+            (canaries.contains(ordered.get(i).id()) ? canaryIdx : restIdx).add(i);
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(parallelism, r -> {
+            Thread th = new Thread(r, "deployclaw-tenant-" + runId);
+            th.setDaemon(true);
+            return th;
+        });
+        try {
+            runPhase(pool, ordered, canaryIdx, lines, true, first, haltReason);
+            if (haltReason.get() == null) {
+                runPhase(pool, ordered, restIdx, lines, false, first, haltReason);
+            } else {
+                for (int i : restIdx) {
+                    lines[i] = notStarted(ordered.get(i), false, haltReason.get());
+                }
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        RunReport report = new RunReport(runId, started, engine.name(), topology.name(), failurePolicy.name(), parallelism,
+                List.of(lines), (System.nanoTime() - t0) / 1_000_000);
+        LOG.info("{}: {}", runId, report.totals());
+        return report;
+    }
+
+    private void runPhase(ExecutorService pool, List<Tenant> ordered, List<Integer> idx, TenantRun[] lines, boolean canaryPhase,
+                          AtomicBoolean first, AtomicReference<String> haltReason) {
+        List<Future<?>> futures = new ArrayList<>();
+        for (int i : idx) {
+            Tenant t = ordered.get(i);
+            futures.add(pool.submit(() -> {
+                String halted = haltReason.get();
+                if (halted != null) {
+                    lines[i] = notStarted(t, canaryPhase, halted);
+                    return;
+                }
+                TenantRun line = migrateOne(t, canaryPhase, !first.getAndSet(false));
+                lines[i] = line;
+                if (line.decision().problem() && (canaryPhase || failurePolicy == FailurePolicy.HALT)) {
+                    haltReason.compareAndSet(null, (canaryPhase ? "canary " : "tenant ") + t.id() + " was " + line.decision()
+                            + (canaryPhase ? " (a canary problem stops the run)" : " (failure policy HALT)"));
+                }
+            }));
+        }
+        for (int k = 0; k < futures.size(); k++) {
+            try {
+                futures.get(k).get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                haltReason.compareAndSet(null, "the run was interrupted");
+            } catch (ExecutionException e) {
+                int i = idx.get(k);
+                lines[i] = line(ordered.get(i), canaryPhase, TenantDecision.FAILED, List.of(), Optional.empty(), Optional.empty(),
+                        0, 0, "migrator error: " + message(e.getCause()), List.of());
+                haltReason.compareAndSet(null, "tenant " + ordered.get(i).id() + " failed in the migrator");
+            }
+        }
+        for (int i : idx) {
+            if (lines[i] == null) {
+                lines[i] = notStarted(ordered.get(i), canaryPhase, Objects.requireNonNullElse(haltReason.get(), "the run stopped"));
+            }
+        }
+    }
+
+    private TenantRun migrateOne(Tenant t, boolean canary, boolean throttle) {
+        long t0 = System.nanoTime();
+        long lagDeadline = t0 + maxLagWait.toNanos();
+        List<GateReport> reports = new CopyOnWriteArrayList<>();
+        LAG_WAIT.set(0L);
+        TenantRun run = attempt(t, canary, throttle, t0, lagDeadline, reports);
+        // the tenant's own gates found the replicas behind before a migration started (lag can build up while the
+        // previous tenant runs): nothing was half-done, so wait for the replicas within the same budget and go on
+        while (run.decision() == TenantDecision.BLOCKED && run.failedGates().equals(List.of(ReplicaLagGate.ID.value()))
+                && !run.detail().startsWith(LAG_TIMEOUT) && lagAuditor.isPresent() && System.nanoTime() < lagDeadline) {
+            LOG.info("Tenant {} blocked only by replica lag; waiting and trying again", t.id());
+            run = attempt(t, canary, true, t0, lagDeadline, reports);
+        }
+        return run;
+    }
+
+    private static final String LAG_TIMEOUT = "replica lag did not recover within maxLagWait ";
+
+    private TenantRun attempt(Tenant t, boolean canary, boolean throttle, long t0, long lagDeadline, List<GateReport> reports) {
+        if (throttle) {
+            Optional<GateReport> lagBlock = awaitReplicaLag(t, lagDeadline);
+            if (lagBlock.isPresent()) {
+                GateReport r = lagBlock.get();
+                Verdict v = r.blockingVerdicts().get(0);
+                reports.add(r);
+                Optional<String> current = currentVersion(t);
+                return line(t, canary, TenantDecision.BLOCKED, ids(r), current, current, 0, ms(t0),
+                        LAG_TIMEOUT + Durations.human(maxLagWait.toMillis()) + ": " + v.detail(), reports);
+            }
+        }
+        SecurityAuditor tenantAuditor = auditorFor(t).withListener(new GateListener() {
+            @Override
+            public void onReport(GateReport report) {
+                reports.add(report);
+            }
+        });
+        DataSource db = t.dataSource().orElse(auditor.config().dataSource());
+        String lockKey = t.id() + "/" + t.schema();
+        Optional<String> before = Optional.empty();
+        try (Connection lock = db.getConnection()) {
+            Dialect d = Dialects.forKind(Dialects.detectKind(lock));
+            if (!d.lockTenant(lock, lockKey, tenantLockWait)) {
+                return line(t, canary, TenantDecision.FAILED, List.of(), before, before, 0, ms(t0), "another run held tenant "
+                        + t.id() + "'s run lock for longer than tenantLockWait " + Durations.human(tenantLockWait.toMillis())
+                        + "; let it finish, then re-run (tenants at target are skipped)", reports);
+            }
+            try {
+                TenantState state = engine.inspect(t);
+                before = state.currentVersion();
+                if (state.atTarget()) {
+                    return line(t, canary, TenantDecision.UP_TO_DATE, List.of(), before, before, 0, ms(t0),
+                            "already at " + before.orElse("the empty target") + ": nothing pending", reports);
+                }
+                MigrationResult r = engine.migrate(t, tenantAuditor);
+                return line(t, canary, TenantDecision.MIGRATED, List.of(), r.versionBefore().or(() -> state.currentVersion()),
+                        r.versionAfter(), r.applied(), ms(t0), "applied " + r.applied() + " migration(s)", reports);
+            } catch (Exception e) {
+                if (e instanceof InterruptedException) {
+                    Thread.currentThread().interrupt();
+                }
+                Optional<String> after = currentVersion(t).or(() -> Optional.empty());
+                Optional<GateBlockedException> blocked = MigrationEngine.blockedBy(e);
+                if (blocked.isPresent()) {
+                    GateReport r = blocked.get().report();
+                    if (!reports.contains(r)) {
+                        reports.add(r);
+                    }
+                    List<Verdict> bv = r.blockingVerdicts();
+                    String where = r.migrationVersion().map(v -> "before migration " + v + ": ").orElse("before the run: ");
+                    return line(t, canary, TenantDecision.BLOCKED, ids(r), before, after, 0, ms(t0),
+                            where + (bv.isEmpty() ? r.recommendedAction() : bv.get(0).detail()), reports);
+                }
+                return line(t, canary, TenantDecision.FAILED, List.of(), before, after, 0, ms(t0), message(e), reports);
+            } finally {
+                try {
+                    d.unlockTenant(lock, lockKey);
+                } catch (SQLException ignored) {
+                    // closing the session releases it
+                }
+            }
+        } catch (SQLException e) {
+            return line(t, canary, TenantDecision.FAILED, List.of(), before, before, 0, ms(t0),
+                    "could not connect to tenant " + t.id() + "'s database: " + message(e), reports);
+        }
+    }
+
+    /**
+     * Waits while the replica-lag gate fails, polling every {@code lagPollInterval}, for at most {@code maxLagWait}.
+     * Workers share one probe at a time.
+     *
+     * @return the last failing report when lag did not recover in time
+     */
+    private Optional<GateReport> awaitReplicaLag(Tenant t, long deadline) {
+        if (lagAuditor.isEmpty()) {
+            return Optional.empty();
+        }
+        long firstFailure = 0;
+        boolean logged = false;
+        while (true) {
+            GateReport r;
+            lagLock.lock();
+            try {
+                r = lagAuditor.get().enforcePreMigrationGates(MigrationRequest.builder().environmentOnly(true)
+                        .tenant(t.id()).description("Replica lag check before tenant " + t.id()).build());
+            } finally {
+                lagLock.unlock();
+            }
+            if (r.allGatesPassed()) {
+                if (logged) {
+                    LAG_WAIT.set(LAG_WAIT.get() + ms(firstFailure));
+                    LOG.info("Replica lag recovered after {}; resuming with tenant {}", Durations.human(ms(firstFailure)), t.id());
+                }
+                return Optional.empty();
+            }
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                LAG_WAIT.set(LAG_WAIT.get() + (logged ? ms(firstFailure) : 0L));
+                return Optional.of(r);
+            }
+            if (!logged) {
+                firstFailure = System.nanoTime();
+                LOG.warn("Pausing before tenant {}: {} Waiting up to {} for it to recover.", t.id(),
+                        r.blockingVerdicts().get(0).detail(), Durations.human(maxLagWait.toMillis()));
+                logged = true;
+            }
+            try {
+                Thread.sleep(Math.min(lagPollInterval.toMillis(), Math.max(1, left / 1_000_000)));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return Optional.of(r);
+            }
+        }
+    }
+
+    private SecurityAuditor auditorFor(Tenant t) {
+        if (t.dataSource().isEmpty()) {
+            return auditor;
+        }
+        AuditorConfig c = auditor.config().toBuilder().dataSource(t.dataSource().get()).build();
+        return auditor.withConfig(c);
+    }
+
+    private Optional<String> currentVersion(Tenant t) {
+        try {
+            return engine.inspect(t).currentVersion();
+        } catch (Exception e) {
+            return Optional.empty();
+        }
+    }
+
+    private List<Tenant> tenants() throws SQLException {
+        if (topology == Topology.SHARED_SCHEMA) {
+            return List.of(Tenant.of(sharedSchema));
+        }
+        List<Tenant> list = source.tenants(auditor.config().dataSource());
+        if (topology == Topology.DATABASE_PER_TENANT) {
+            for (Tenant t : list) {
+                if (t.dataSource().isEmpty()) {
+                    throw new IllegalArgumentException("topology DATABASE_PER_TENANT needs a DataSource per tenant, but tenant "
+                            + t.id() + " has none; use TenantSource.databases(ids, schema, provider)");
+                }
+            }
+        }
+        return list;
+    }
+
+    private Set<String> canaries(List<Tenant> tenants) {
+        Set<String> out = new LinkedHashSet<>();
+        Set<String> known = new LinkedHashSet<>();
+        tenants.forEach(t -> known.add(t.id()));
+        for (String id : canaryIds) {
+            if (!known.contains(id)) {
+                throw new IllegalArgumentException("canary " + id + " is not one of the " + tenants.size() + " tenant(s) to migrate");
+            }
+            out.add(id);
+        }
+        for (int i = 0; i < tenants.size() && out.size() < canaryIds.size() + canaryCount; i++) {
+            out.add(tenants.get(i).id());
+        }
+        return out;
+    }
+
+    private static TenantRun notStarted(Tenant t, boolean canary, String why) {
+        LAG_WAIT.set(0L);
+        return line(t, canary, TenantDecision.NOT_STARTED, List.of(), Optional.empty(), Optional.empty(), 0, 0,
+                "not started: " + why, List.of());
+    }
+
+    private static TenantRun line(Tenant t, boolean canary, TenantDecision d, List<String> failedGates, Optional<String> before,
+                                  Optional<String> after, int applied, long ms, String detail, List<GateReport> reports) {
+        return new TenantRun(t.id(), t.schema(), canary, d, failedGates, before, after, applied, ms, LAG_WAIT.get(),
+                Secrets.mask(detail), reports);
+    }
+
+    private static List<String> ids(GateReport r) {
+        return r.blockingVerdicts().stream().map(v -> v.gate().value()).toList();
+    }
+
+    private static long ms(long t0) {
+        return (System.nanoTime() - t0) / 1_000_000;
+    }
+
+    private static String message(Throwable e) {
+        Throwable root = e;
+        StringBuilder b = new StringBuilder(String.valueOf(e.getMessage()).strip());
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        if (root != e && root.getMessage() != null) {
+            b.append(" (cause: ").append(root.getMessage().strip()).append(')');
+        }
+        String one = b.toString().replaceAll("\\s+", " ");
+        return Secrets.mask(one.length() > 600 ? one.substring(0, 597) + "..." : one);
+    }
+
+    /** Validating builder; every setter rejects a bad value at once. */
+    public static final class Builder {
+        private final SecurityAuditor auditor;
+        private final MigrationEngine engine;
+        private Topology topology = Topology.SCHEMA_PER_TENANT;
+        private TenantSource source;
+        private String sharedSchema;
+        private final List<String> canaryIds = new ArrayList<>();
+        private int canaryCount;
+        private int parallelism = 1;
+        private FailurePolicy failurePolicy = FailurePolicy.HALT;
+        private Duration maxLagWait = Duration.ofMinutes(5);
+        private Duration lagPollInterval = Duration.ofSeconds(1);
+        private Duration tenantLockWait = Duration.ofMinutes(10);
+
+        private Builder(SecurityAuditor auditor, MigrationEngine engine) {
+            this.auditor = Objects.requireNonNull(auditor, "auditor");
+            this.engine = Objects.requireNonNull(engine, "engine");
+        }
+
+        /** Default SCHEMA_PER_TENANT. */
+        public Builder topology(Topology topology) {
+            this.topology = Objects.requireNonNull(topology, "topology must be set, but was null");
+            return this;
+        }
+
+        /** Where the tenants come from (SCHEMA_PER_TENANT, DATABASE_PER_TENANT). */
+        public Builder tenants(TenantSource source) {
+            this.source = Objects.requireNonNull(source, "tenants must be set, but was null");
+            return this;
+        }
+
+        /** SHARED_SCHEMA: the one schema every tenant's data lives in; sets the topology. */
+        public Builder sharedSchema(String schema) {
+            this.sharedSchema = Identifiers.requireValidName("sharedSchema", schema);
+            this.topology = Topology.SHARED_SCHEMA;
+            return this;
+        }
+
+        /** Tenants migrated first; if any is blocked or fails, no other tenant starts. */
+        public Builder canaries(String... ids) {
+            for (String id : ids) {
+                canaryIds.add(Identifiers.requireValidName("canary", id));
+            }
+            return this;
+        }
+
+        /** The first {@code n} tenants (in source order) are canaries, besides any named ones. Default 0. */
+        public Builder canaryCount(int n) {
+            if (n < 0) {
+                throw new IllegalArgumentException("canaryCount must be zero or positive, but was " + n);
+            }
+            this.canaryCount = n;
+            return this;
+        }
+
+        /** Tenants migrated at once. Default 1; each takes up to three connections (lock, Flyway, gate probe). */
+        public Builder parallelism(int n) {
+            if (n < 1 || n > 64) {
+                throw new IllegalArgumentException("parallelism must be between 1 and 64, but was " + n);
+            }
+            this.parallelism = n;
+            return this;
+        }
+
+        /** Default HALT. */
+        public Builder failurePolicy(FailurePolicy policy) {
+            this.failurePolicy = Objects.requireNonNull(policy, "failurePolicy must be set, but was null");
+            return this;
+        }
+
+        /** How long to wait, between tenants, for replica lag to recover before blocking. Default 5 min; zero = do not wait. */
+        public Builder maxLagWait(Duration d) {
+            this.maxLagWait = check("maxLagWait", d, true);
+            return this;
+        }
+
+        /** How often lag is re-read while waiting. Default 1 s. */
+        public Builder lagPollInterval(Duration d) {
+            this.lagPollInterval = check("lagPollInterval", d, false);
+            return this;
+        }
+
+        /** How long to wait for another run that is migrating the same tenant. Default 10 min. */
+        public Builder tenantLockWait(Duration d) {
+            this.tenantLockWait = check("tenantLockWait", d, true);
+            return this;
+        }
+
+        public TenantMigrator build() {
+            if (topology == Topology.SHARED_SCHEMA && sharedSchema == null) {
+                throw new IllegalArgumentException("topology SHARED_SCHEMA needs sharedSchema(...), but none was set");
+            }
+            if (topology != Topology.SHARED_SCHEMA && source == null) {
+                throw new IllegalArgumentException("tenants(...) must be set for topology " + topology + ", but was not");
+            }
+            return new TenantMigrator(this);
+        }
+
+        private static Duration check(String field, Duration d, boolean zeroAllowed) {
+            if (d == null || d.isNegative() || (!zeroAllowed && d.isZero()) || d.compareTo(AuditorConfig.MAX_DURATION) > 0) {
+                throw new IllegalArgumentException(field + " must be " + (zeroAllowed ? "zero or positive" : "positive")
+                        + " and at most 7 days, but was " + d);
+            }
+            return d;
+        }
+    }
+}

@@ -1,0 +1,139 @@
+package dev.deployclaw.gates.flyway;
+
+import dev.deployclaw.gates.core.SecurityAuditor;
+import dev.deployclaw.gates.core.tenant.MigrationEngine;
+import dev.deployclaw.gates.core.tenant.MigrationResult;
+import dev.deployclaw.gates.core.tenant.Tenant;
+import dev.deployclaw.gates.core.tenant.TenantState;
+import org.flywaydb.core.Flyway;
+import org.flywaydb.core.api.MigrationInfo;
+import org.flywaydb.core.api.MigrationInfoService;
+import org.flywaydb.core.api.configuration.Configuration;
+import org.flywaydb.core.api.configuration.FluentConfiguration;
+import org.flywaydb.core.api.migration.JavaMigration;
+import org.flywaydb.core.api.output.MigrateResult;
+import org.flywaydb.core.internal.scanner.Scanner;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import javax.sql.DataSource;
+import java.util.Arrays;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * Flyway as a {@link MigrationEngine}: one Flyway instance per tenant schema ({@code schemas(s).defaultSchema(s)}, so
+ * each tenant has its own history table and lock), built from one base configuration. The migration resources are
+ * scanned once and shared by every tenant (Flyway's {@code resourceProvider} / {@code javaMigrationClassProvider}),
+ * and so is the gates' script catalog.
+ *
+ * <pre>{@code
+ * FlywayEngine engine = FlywayEngine.builder(Flyway.configure().dataSource(ds).locations("classpath:db/tenant"))
+ *         .transactionalLock(false)   // only needed for CREATE INDEX CONCURRENTLY migrations
+ *         .build();
+ * }</pre>
+ */
+public final class FlywayEngine implements MigrationEngine {
+    private static final Logger LOG = LoggerFactory.getLogger(FlywayEngine.class);
+
+    private final FluentConfiguration base;
+    private final Optional<Boolean> transactionalLock;
+    private final Scanner<JavaMigration> scanner;
+    private final ScriptCatalogCache catalogs = new ScriptCatalogCache();
+
+    private FlywayEngine(Builder b) {
+        this.base = b.base;
+        this.transactionalLock = Optional.ofNullable(b.transactionalLock);
+        this.scanner = scan(base);
+    }
+
+    /** Starts from {@code base}: data source, locations, placeholders, callbacks... The schemas are set per tenant. */
+    public static Builder builder(FluentConfiguration base) {
+        return new Builder(base);
+    }
+
+    @Override
+    public String name() {
+        return "flyway";
+    }
+
+    @Override
+    public TenantState inspect(Tenant tenant) {
+        MigrationInfoService info = flyway(tenant, null).info();
+        MigrationInfo current = info.current();
+        MigrationInfo[] pending = info.pending();
+        Optional<String> currentVersion = Optional.ofNullable(current).map(MigrationInfo::getVersion).map(Object::toString);
+        Optional<String> target = pending.length == 0 ? currentVersion
+                : Arrays.stream(pending).map(MigrationInfo::getVersion).filter(Objects::nonNull).reduce((a, b) -> b)
+                .map(Object::toString).or(() -> currentVersion);
+        return new TenantState(currentVersion, target, pending.length);
+    }
+
+    @Override
+    public MigrationResult migrate(Tenant tenant, SecurityAuditor auditor) {
+        Objects.requireNonNull(auditor, "auditor");
+        MigrateResult r = flyway(tenant, new GateCallback(auditor, tenant.id(), catalogs)).migrate();
+        return new MigrationResult(Optional.ofNullable(r.initialSchemaVersion), Optional.ofNullable(r.targetSchemaVersion),
+                r.migrationsExecuted);
+    }
+
+    private Flyway flyway(Tenant t, GateCallback gate) {
+        ClassLoader loader = base.getClassLoader();
+        FluentConfiguration cfg = (loader == null ? Flyway.configure() : Flyway.configure(loader)).configuration(base)
+                .schemas(t.schema()).defaultSchema(t.schema());
+        t.dataSource().ifPresent(cfg::dataSource);
+        if (scanner != null) {
+            cfg.resourceProvider(scanner).javaMigrationClassProvider(scanner);
+        }
+        transactionalLock.ifPresent(lock -> cfg.getConfigurationExtension(
+                org.flywaydb.database.postgresql.PostgreSQLConfigurationExtension.class).setTransactionalLock(lock));
+        if (gate != null) {
+            // one gate per run: a GateCallback already in the base configuration is replaced by this tenant's
+            cfg.callbacks(Arrays.stream(cfg.getCallbacks()).filter(c -> !(c instanceof GateCallback))
+                    .toArray(org.flywaydb.core.api.callback.Callback[]::new));
+            GateCallback.register(cfg, gate);
+        }
+        return cfg.load();
+    }
+
+    private static Scanner<JavaMigration> scan(Configuration cfg) {
+        if (cfg.getResourceProvider() != null) {
+            return null;
+        }
+        try {
+            return new Scanner<>(JavaMigration.class, cfg, cfg.getLocations());
+        } catch (RuntimeException | LinkageError e) {
+            // internal API: if an upgrade changes it, Flyway scans per tenant (slower, same result)
+            LOG.warn("Could not pre-scan Flyway locations once for all tenants ({}); Flyway will scan per tenant.", e.toString());
+            return null;
+        }
+    }
+
+    /** Builder. */
+    public static final class Builder {
+        private final FluentConfiguration base;
+        private Boolean transactionalLock;
+
+        private Builder(FluentConfiguration base) {
+            this.base = Objects.requireNonNull(base, "base configuration");
+            DataSource ds = base.getDataSource();
+            if (ds == null && base.getUrl() == null) {
+                throw new IllegalArgumentException("the base Flyway configuration needs a dataSource (or url), but had none");
+            }
+        }
+
+        /**
+         * Sets Flyway's {@code postgresql.transactional.lock} for every tenant. {@code false} lets
+         * {@code CREATE INDEX CONCURRENTLY} migrations finish (the flyway-config gate blocks them otherwise). Default:
+         * whatever the base configuration says (Flyway's default is {@code true}).
+         */
+        public Builder transactionalLock(boolean lock) {
+            this.transactionalLock = lock;
+            return this;
+        }
+
+        public FlywayEngine build() {
+            return new FlywayEngine(this);
+        }
+    }
+}
