@@ -4,8 +4,12 @@ import dev.deployclaw.gates.core.AuditorConfig;
 import dev.deployclaw.gates.core.GateBlockedException;
 import dev.deployclaw.gates.core.SecurityAuditor;
 import dev.deployclaw.gates.core.gate.GateId;
+import dev.deployclaw.gates.core.report.RunReport;
+import dev.deployclaw.gates.core.report.TenantDecision;
+import dev.deployclaw.gates.core.tenant.FailurePolicy;
 import dev.deployclaw.gates.core.tenant.MigrationEngine;
-import dev.deployclaw.gates.core.tenant.MigrationResult;
+import dev.deployclaw.gates.core.tenant.TenantMigrator;
+import dev.deployclaw.gates.core.tenant.TenantSource;
 import dev.deployclaw.gates.core.tenant.Tenant;
 import dev.deployclaw.gates.core.tenant.TenantState;
 import dev.deployclaw.gates.it.support.LockHolder;
@@ -19,16 +23,14 @@ import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import static dev.deployclaw.gates.it.liquibase.LiquibaseTenants.recorded;
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** Acceptance: the Liquibase engine migrates many tenant schemas, and a block stops exactly one tenant, cleanly. */
+/** Acceptance: the TenantMigrator with the Liquibase engine migrates many tenant schemas, and a block stops exactly one tenant, cleanly. */
 class LiquibaseEngineIT {
     private static final int TENANTS = 20;
     private static final List<String> ALL_SIX = List.of("1", "2", "3", "4", "5", "6");
@@ -59,27 +61,30 @@ class LiquibaseEngineIT {
     }
 
     @Test
-    void updatesTwentyTenantSchemasFromOneChangelogPerFormat() throws Exception {
+    void theTenantMigratorUpdatesTwentyTenantSchemasFromOneChangelogPerFormat() throws Exception {
         DataSource primary = TestDatabases.postgres();
         SecurityAuditor auditor = auditor(primary);
         for (String format : List.of("xml", "yaml", "sql")) {
             List<Tenant> tenants = tenants("lb_mt_" + format, TENANTS);
+            List<String> ids = tenants.stream().map(Tenant::id).toList();
             try (LiquibaseEngine engine = new LiquibaseEngine(primary, "liquibase/tenant-changelog." + format)) {
-                for (Tenant t : tenants) {
-                    TenantState before = engine.inspect(t);
-                    assertThat(before.pending()).isEqualTo(6);
-                    assertThat(before.currentVersion()).isEmpty();
-                    assertThat(before.targetVersion()).hasValue("6");
-                    MigrationResult result = engine.migrate(t, auditor);
-                    assertThat(result.applied()).isEqualTo(6);
-                    assertThat(result.versionAfter()).hasValue("6");
-                    assertThat(engine.inspect(t).atTarget()).isTrue();
+                assertThat(engine.inspect(tenants.get(0))).isEqualTo(new TenantState(Optional.empty(), Optional.of("6"), 6));
+                RunReport report = TenantMigrator.builder(auditor, engine).tenants(TenantSource.list(ids))
+                        .parallelism(2).build().run();
+                assertThat(report.engine()).isEqualTo("liquibase");
+                assertThat(report.count(TenantDecision.MIGRATED)).as(report.toText()).isEqualTo(TENANTS);
+                for (RunReport.TenantRun run : report.tenants()) {
+                    assertThat(run.applied()).isEqualTo(6);
+                    assertThat(run.versionAfter()).hasValue("6");
                 }
-            }
-            for (Tenant t : tenants) {
-                assertThat(recorded(t.schema())).as(t.schema()).containsExactlyElementsOf(ALL_SIX);
-                assertThat(LiquibaseTenants.columnExists(t.schema(), "customers", "tier")).isTrue();
-                assertThat(LiquibaseTenants.lockFree(t.schema())).isTrue();
+                for (Tenant t : tenants) {
+                    assertThat(engine.inspect(t).atTarget()).isTrue();
+                    assertThat(recorded(t.schema())).as(t.schema()).containsExactlyElementsOf(ALL_SIX);
+                    assertThat(LiquibaseTenants.columnExists(t.schema(), "customers", "tier")).isTrue();
+                    assertThat(LiquibaseTenants.lockFree(t.schema())).isTrue();
+                }
+                RunReport again = TenantMigrator.builder(auditor, engine).tenants(TenantSource.list(ids)).build().run();
+                assertThat(again.count(TenantDecision.UP_TO_DATE)).isEqualTo(TENANTS);
             }
         }
     }
@@ -89,41 +94,58 @@ class LiquibaseEngineIT {
         DataSource primary = TestDatabases.postgres();
         SecurityAuditor auditor = auditor(primary);
         List<Tenant> tenants = tenants("lb_mt_lock", TENANTS);
+        List<String> ids = tenants.stream().map(Tenant::id).toList();
         Tenant victim = tenants.get(6);
-        Map<String, Throwable> failures = new LinkedHashMap<>();
-        try (LiquibaseEngine engine = new LiquibaseEngine(primary, "liquibase/tenant-changelog.xml");
-             LockHolder holder = LockHolder.postgres(LiquibaseTenants.url(), "select * from " + victim.schema() + ".customers")) {
-            for (Tenant t : tenants) {
-                try {
-                    engine.migrate(t, auditor);
-                } catch (Exception e) {
-                    failures.put(t.id(), e);
-                }
+        try (LiquibaseEngine engine = new LiquibaseEngine(primary, "liquibase/tenant-changelog.xml")) {
+            RunReport report;
+            try (LockHolder holder = LockHolder.postgres(LiquibaseTenants.url(), "select * from " + victim.schema() + ".customers")) {
+                report = TenantMigrator.builder(auditor, engine).tenants(TenantSource.list(ids))
+                        .failurePolicy(FailurePolicy.CONTINUE).build().run();
+                RunReport.TenantRun line = report.tenant(victim.id()).orElseThrow();
+                assertThat(line.decision()).isEqualTo(TenantDecision.BLOCKED);
+                assertThat(line.failedGates()).containsExactly("table-lock");
+                assertThat(line.detail()).contains("pid " + holder.pid()).contains(victim.schema() + ".customers");
+                assertThat(line.versionAfter()).hasValue("3");
+                assertThat(report.count(TenantDecision.MIGRATED)).as(report.toText()).isEqualTo(TENANTS - 1);
+                assertThat(recorded(victim.schema())).containsExactly("1", "2", "3");
+                assertThat(LiquibaseTenants.columnExists(victim.schema(), "customers", "tier")).isFalse();
+                assertThat(LiquibaseTenants.lockFree(victim.schema())).isTrue();
+                assertThat(engine.inspect(victim)).isEqualTo(new TenantState(Optional.of("3"), Optional.of("6"), 3));
             }
-            assertThat(failures).containsOnlyKeys(victim.id());
-            GateBlockedException blocked = MigrationEngine.blockedBy(failures.get(victim.id())).orElseThrow();
-            assertThat(blocked.report().tenant()).hasValue(victim.id());
-            assertThat(blocked.report().migrationVersion()).hasValue("liquibase/tenant-changelog.xml::4::deployclaw");
-            assertThat(blocked.report().verdict(GateId.of("table-lock")).orElseThrow().detail())
-                    .contains("pid " + holder.pid()).contains(victim.schema() + ".customers");
-            assertThat(recorded(victim.schema())).containsExactly("1", "2", "3");
-            assertThat(LiquibaseTenants.columnExists(victim.schema(), "customers", "tier")).isFalse();
-            assertThat(LiquibaseTenants.lockFree(victim.schema())).isTrue();
-            assertThat(engine.inspect(victim)).isEqualTo(new TenantState(Optional.of("3"), Optional.of("6"), 3));
+            System.out.println("RUN REPORT (one tenant blocked):\n" + report.toText());
             for (Tenant t : tenants) {
                 if (!t.equals(victim)) {
                     assertThat(recorded(t.schema())).as(t.schema()).containsExactlyElementsOf(ALL_SIX);
                 }
             }
-        }
-        try (LiquibaseEngine engine = new LiquibaseEngine(primary, "liquibase/tenant-changelog.xml")) {
-            MigrationResult rerun = engine.migrate(victim, auditor);
-            assertThat(rerun.applied()).isEqualTo(3);
-            assertThat(rerun.versionBefore()).hasValue("3");
-            assertThat(rerun.versionAfter()).hasValue("6");
+
+            RunReport rerun = TenantMigrator.builder(auditor, engine).tenants(TenantSource.list(ids)).build().run();
+            RunReport.TenantRun line = rerun.tenant(victim.id()).orElseThrow();
+            assertThat(line.decision()).isEqualTo(TenantDecision.MIGRATED);
+            assertThat(line.applied()).isEqualTo(3);
+            assertThat(rerun.count(TenantDecision.UP_TO_DATE)).isEqualTo(TENANTS - 1);
         }
         assertThat(recorded(victim.schema())).containsExactlyElementsOf(ALL_SIX);
         assertThat(LiquibaseTenants.lockFree(victim.schema())).isTrue();
+    }
+
+    @Test
+    void theEngineReportsABlockThroughItsExceptionsCauseChain() throws Exception {
+        DataSource primary = TestDatabases.postgres();
+        Tenant t = tenants("lb_mt_direct", 1).get(0);
+        try (LiquibaseEngine engine = new LiquibaseEngine(primary, "liquibase/tenant-changelog.xml");
+             LockHolder holder = LockHolder.postgres(LiquibaseTenants.url(), "select * from " + t.schema() + ".customers")) {
+            Exception failure = null;
+            try {
+                engine.migrate(t, auditor(primary));
+            } catch (Exception e) {
+                failure = e;
+            }
+            GateBlockedException blocked = MigrationEngine.blockedBy(failure).orElseThrow();
+            assertThat(blocked.report().tenant()).hasValue(t.id());
+            assertThat(blocked.report().migrationVersion()).hasValue("liquibase/tenant-changelog.xml::4::deployclaw");
+            assertThat(blocked.report().verdict(GateId.of("table-lock")).orElseThrow().detail()).contains("pid " + holder.pid());
+        }
     }
 
     @Test
