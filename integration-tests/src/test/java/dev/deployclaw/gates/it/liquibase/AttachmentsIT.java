@@ -180,4 +180,18 @@ class AttachmentsIT {
             assertThat(rs.getString(1)).isEqualTo("3s");
         }
     }
+
+    @Test
+    void updateSqlIsNotGatedBecauseNothingReachesTheDatabase() throws Exception {
+        String s = tenant("lb_attach_updatesql");
+        Database db = LiquibaseTenants.database(s);
+        java.io.StringWriter sql = new java.io.StringWriter();
+        try (LockHolder holder = LockHolder.postgres(LiquibaseTenants.url(), "select * from " + s + ".customers");
+             liquibase.Liquibase lb = new liquibase.Liquibase("liquibase/tenant-changelog.xml",
+                     new liquibase.resource.ClassLoaderResourceAccessor(), db)) {
+            lb.update(new liquibase.Contexts(), new liquibase.LabelExpression(), sql);
+        }
+        assertThat(sql.toString()).contains("ALTER TABLE " + s + ".customers ADD tier VARCHAR(20)");
+        assertThat(LiquibaseTenants.columnExists(s, "customers", "tier")).isFalse();
+    }
 }
