@@ -1,0 +1,39 @@
+package dev.deployclaw.gates.bench;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Locale;
+
+/** One line describing where a benchmark ran, for docs/benchmarks.md. */
+final class Machine {
+    private Machine() {
+    }
+
+    static String describe() {
+        String cpu = "unknown CPU";
+        try {
+            cpu = Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))
+                    .findFirst().map(l -> l.substring(l.indexOf(':') + 1).strip()).orElse(cpu);
+        } catch (IOException ignored) {
+            // not Linux: the JVM's view below still says enough
+        }
+        long memGb = Runtime.getRuntime().maxMemory() / (1024 * 1024);
+        return String.format(Locale.ROOT, "%s, %d cores, %s %s, Java %s, max heap %d MB, load average %.2f",
+                cpu, Runtime.getRuntime().availableProcessors(), System.getProperty("os.name"), System.getProperty("os.version"),
+                System.getProperty("java.version"), memGb,
+                java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+    }
+
+    static long percentile(long[] sortedNanos, double p) {
+        int idx = (int) Math.ceil(p / 100.0 * sortedNanos.length) - 1;
+        return sortedNanos[Math.max(0, Math.min(idx, sortedNanos.length - 1))];
+    }
+
+    static long[] sorted(long[] values) {
+        long[] copy = values.clone();
+        Arrays.sort(copy);
+        return copy;
+    }
+}

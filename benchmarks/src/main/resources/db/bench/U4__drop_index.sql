@@ -1,0 +1,1 @@
+drop index orders_account_idx;

@@ -1,0 +1,1 @@
+alter table ${flyway:defaultSchema}.accounts add column email text;

@@ -1,0 +1,1 @@
+create index orders_account_idx on orders (account_id);
