@@ -68,7 +68,7 @@ public class GateChangeExecListener extends DefaultChangeExecListener {
     private final Object lock = new Object();
     private Database lastDatabase;
     private long lastFullEvaluationNanos;
-    private final java.util.Set<Connection> sessions = Collections.synchronizedSet(Collections.newSetFromMap(new IdentityHashMap<>()));
+    private final Set<Connection> sessions = Collections.synchronizedSet(Collections.newSetFromMap(new IdentityHashMap<>()));
 
     /** Gates with {@code auditor} and {@link LiquibaseGateOptions#defaults()}. */
     public GateChangeExecListener(SecurityAuditor auditor) {
