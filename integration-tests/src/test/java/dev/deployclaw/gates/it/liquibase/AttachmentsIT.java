@@ -39,7 +39,7 @@ import static org.assertj.core.api.Assertions.catchThrowable;
  */
 class AttachmentsIT {
     private static final List<String> PROPERTIES = List.of("deployclaw.liquibase.autoRegister", "deployclaw.rollbackPolicy",
-            "deployclaw.replicaLagThreshold", "deployclaw.requirePointInTimeRecovery");
+            "deployclaw.replicaLagThreshold", "deployclaw.requirePointInTimeRecovery", "deployclaw.maxTransactionAge");
     private final List<String> schemas = new CopyOnWriteArrayList<>();
 
     @AfterEach
@@ -51,10 +51,11 @@ class AttachmentsIT {
     private String tenant(String name) throws Exception {
         schemas.add(name);
         LiquibaseTenants.create(name);
-        // other engineers' tests pause the standby's replay and break WAL archiving for seconds at a time; neither is
-        // what these tests are about (the core's own tests cover them)
+        // other engineers' suites pause the standby's replay, break WAL archiving and leave transactions open for
+        // minutes on the shared server; none of that is what these tests are about (the core's own tests cover it)
         System.setProperty("deployclaw.replicaLagThreshold", "30s");
         System.setProperty("deployclaw.requirePointInTimeRecovery", "false");
+        System.setProperty("deployclaw.maxTransactionAge", "1h");
         return name;
     }
 
@@ -121,7 +122,7 @@ class AttachmentsIT {
         // the zero-wiring gate would require a plan (its default); the explicit one only reports a missing plan
         SecurityAuditor reportOnly = new SecurityAuditor(AuditorConfig.builder(TestDatabases.postgres())
                 .rollbackPolicy(RollbackPolicy.REPORT).replicaLagThreshold(Duration.ofSeconds(30))
-                .requirePointInTimeRecovery(false).build());
+                .requirePointInTimeRecovery(false).maxTransactionAge(Duration.ofHours(1)).build());
         LiquibaseTenants.update("liquibase/no-rollback.sql", s, new GateChangeExecListener(reportOnly, LiquibaseGateOptions.defaults()));
         assertThat(recorded(s)).containsExactly("1", "2");
     }

@@ -59,7 +59,8 @@ class SpringLiquibaseStartupIT {
                     if (bean instanceof SpringLiquibase liquibase) {
                         Customizer<liquibase.Liquibase> boot = liquibase.getCustomizer();
                         SecurityAuditor auditor = new SecurityAuditor(AuditorConfig.builder(dataSource.getObject())
-                                .replicaLagThreshold(Duration.ofSeconds(30)).requirePointInTimeRecovery(false).build());
+                                .replicaLagThreshold(Duration.ofSeconds(30)).requirePointInTimeRecovery(false)
+                                .maxTransactionAge(Duration.ofHours(1)).build());
                         liquibase.setCustomizer(lb -> {
                             if (boot != null) {
                                 boot.customize(lb);
@@ -80,16 +81,18 @@ class SpringLiquibaseStartupIT {
             st.execute("create schema " + SCHEMA);
             st.execute("create table " + SCHEMA + ".customers (id bigint primary key, name text)");
         }
-        // other engineers' tests pause the standby's replay and break WAL archiving for seconds at a time; neither is
-        // what this test is about (the core's own tests cover them)
+        // other engineers' suites pause the standby's replay, break WAL archiving and leave transactions open for
+        // minutes on the shared server; none of that is what this test is about (the core's own tests cover it)
         System.setProperty("deployclaw.replicaLagThreshold", "30s");
         System.setProperty("deployclaw.requirePointInTimeRecovery", "false");
+        System.setProperty("deployclaw.maxTransactionAge", "1h");
     }
 
     @AfterEach
     void dropTenant() throws Exception {
         System.clearProperty("deployclaw.replicaLagThreshold");
         System.clearProperty("deployclaw.requirePointInTimeRecovery");
+        System.clearProperty("deployclaw.maxTransactionAge");
         try (Connection c = TestDatabases.connect(TestDatabases.postgresUrl()); Statement st = c.createStatement()) {
             st.execute("drop schema if exists " + SCHEMA + " cascade");
         }
