@@ -103,7 +103,7 @@ class GateChangeExecListenerIT {
 
     @Test
     void gatesEachFormatOnTheStatementsItBecomesOnPostgres() throws Exception {
-        for (String format : List.of("xml", "yaml", "sql")) {
+        for (String format : List.of("xml", "yaml", "json", "sql")) {
             reports.clear();
             String s = tenant("lb_listener_" + format);
             LiquibaseTenants.update("liquibase/tenant-changelog." + format, s, listener());
