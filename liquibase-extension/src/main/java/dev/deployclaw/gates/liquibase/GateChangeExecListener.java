@@ -125,6 +125,15 @@ public class GateChangeExecListener extends DefaultChangeExecListener {
         super.willRun(changeSet, databaseChangeLog, database, runStatus);
     }
 
+    /** Liquibase calls this when an update starts: the next changeset gets a full evaluation again. */
+    @Override
+    public void reset() {
+        super.reset();
+        synchronized (lock) {
+            lastDatabase = null;
+        }
+    }
+
     /**
      * Evaluates the gates for one changeset; returns the report, or empty when nothing was evaluated (SQL output
      * only, or a changeset with no SQL after the environment was already checked).

@@ -222,6 +222,19 @@ class GateChangeExecListenerIT {
                     .contains(TABLE_LOCK, GateId.of("transaction-isolation"), ROLLBACK);
         }
 
+        // the same listener on the same database: a new update starts with a full evaluation again
+        reports.clear();
+        GateChangeExecListener reused = listener();
+        var db = LiquibaseTenants.database(tenant("lb_listener_sched_reuse"));
+        try (var lb = new liquibase.Liquibase("liquibase/no-rollback.sql", new liquibase.resource.ClassLoaderResourceAccessor(), db)) {
+            lb.setChangeExecListener(reused);
+            lb.update(1, new liquibase.Contexts(), new liquibase.LabelExpression());
+            lb.update(1, new liquibase.Contexts(), new liquibase.LabelExpression());
+        } catch (Exception blockedByMissingPlan) {
+            // changeset 2 has no rollback plan; what matters here is that both updates started with a full evaluation
+        }
+        assertThat(reports).hasSize(2).allSatisfy(r -> assertThat(r.verdict(GateId.of("topology"))).isPresent());
+
         reports.clear();
         String every = tenant("lb_listener_sched_every");
         LiquibaseTenants.update("liquibase/tenant-changelog.xml", every, listener(RollbackPolicy.REQUIRE_PLAN,
