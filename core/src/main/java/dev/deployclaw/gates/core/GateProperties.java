@@ -40,6 +40,11 @@ import java.util.regex.Pattern;
  * deployclaw.tenantSchemaPattern         SQL LIKE pattern of tenant schemas
  * deployclaw.replicas.NAME.url           JDBC URL of a replica read directly (also .user, .password)
  * deployclaw.flyway.autoRegister         true (default) | false: the zero-wiring Flyway callback
+ * deployclaw.liquibase.autoRegister      true (default) | false: the zero-wiring Liquibase command step
+ * deployclaw.liquibase.volatileChanges   BLOCK (default) | PREVIEW_AT_RUN_TIME: changes whose SQL exists only at run time
+ * deployclaw.liquibase.environmentRecheck duration, default 1m: re-run the environment gates during a long update
+ * deployclaw.liquibase.url               JDBC URL of the gates' own connection (default: Liquibase's URL and user)
+ * deployclaw.liquibase.user / .password  its credentials
  * </pre>
  * Durations are {@code 250ms}, {@code 2s}, {@code 5m}, {@code 1h}, {@code 1d} or ISO-8601 ({@code PT2S}).
  * An unknown {@code deployclaw.*} property is an error listing the valid keys; environment variables that are not
@@ -49,11 +54,13 @@ public final class GateProperties {
     public static final String PREFIX = "deployclaw.";
     public static final String ENV_PREFIX = "DEPLOYCLAW_";
     public static final String AUTO_REGISTER = "deployclaw.flyway.autoRegister";
+    public static final String LIQUIBASE_AUTO_REGISTER = "deployclaw.liquibase.autoRegister";
 
     private static final List<String> KEYS = List.of("tenantId", "replicaLagThreshold", "maxLockWait", "maxTransactionAge",
             "statementTimeout", "probeTimeout", "requiredIsolation", "isolationPolicy", "rollbackPolicy",
             "requirePointInTimeRecovery", "maxArchiveAge", "maxBackupAge", "heartbeatTable", "tenantSchemaPattern",
-            "flyway.autoRegister");
+            "flyway.autoRegister", "liquibase.autoRegister", "liquibase.volatileChanges", "liquibase.environmentRecheck",
+            "liquibase.url", "liquibase.user", "liquibase.password");
     private static final Pattern REPLICA_KEY = Pattern.compile("replicas\\.([A-Za-z0-9_-]+)\\.(url|user|password)");
     private static final Pattern ENV_REPLICA = Pattern.compile("REPLICAS_([A-Z0-9]+)_(URL|USER|PASSWORD)");
     private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h|d)");
@@ -113,6 +120,11 @@ public final class GateProperties {
         return get("flyway.autoRegister").map(v -> bool("flyway.autoRegister", v)).orElse(true);
     }
 
+    /** Whether the zero-wiring Liquibase command step is on ({@value #LIQUIBASE_AUTO_REGISTER}, default true). */
+    public boolean liquibaseAutoRegister() {
+        return get("liquibase.autoRegister").map(v -> bool("liquibase.autoRegister", v)).orElse(true);
+    }
+
     /** Builds the auditor configuration for {@code primary} from these properties. */
     public AuditorConfig toConfig(DataSource primary) {
         AuditorConfig.Builder b = AuditorConfig.builder(primary);
@@ -142,7 +154,8 @@ public final class GateProperties {
                     case "maxBackupAge" -> b.maxBackupAge(duration(k, v));
                     case "heartbeatTable" -> b.heartbeatTable(v);
                     case "tenantSchemaPattern" -> b.tenantSchemaPattern(v);
-                    case "flyway.autoRegister" -> bool(k, v);
+                    case "flyway.autoRegister", "liquibase.autoRegister" -> bool(k, v);
+                    case "liquibase.environmentRecheck" -> duration(k, v);
                     default -> {
                         Matcher m = REPLICA_KEY.matcher(k);
                         if (m.matches()) {
