@@ -1,0 +1,406 @@
+package dev.deployclaw.gates.core.ddl;
+
+import dev.deployclaw.gates.core.dialect.DatabaseKind;
+
+import java.util.List;
+
+import static dev.deployclaw.gates.core.ddl.MySqlAlgorithm.COPY;
+import static dev.deployclaw.gates.core.ddl.MySqlAlgorithm.INPLACE_LOCK_NONE;
+import static dev.deployclaw.gates.core.ddl.MySqlAlgorithm.INPLACE_LOCK_SHARED;
+import static dev.deployclaw.gates.core.ddl.MySqlAlgorithm.INSTANT;
+import static dev.deployclaw.gates.core.ddl.MySqlAlgorithm.NOCOPY;
+
+/**
+ * The MySQL / MariaDB classifier: the least-locking online-DDL algorithm per {@code ALTER TABLE} action, by server
+ * and version (MariaDB 10.3 instant ADD COLUMN at the end, 10.4 anywhere and instant DROP COLUMN; MySQL 8.0.12
+ * instant ADD COLUMN at the end, 8.0.28 instant RENAME COLUMN, 8.0.29 instant ADD/DROP COLUMN anywhere). Every DDL
+ * statement commits on its own on these servers.
+ */
+final class MySqlRules {
+    private final Sql s;
+    private final StatementAnalyzer.Builder b;
+    private final ServerVersion v;
+    private final boolean maria;
+
+    MySqlRules(Sql s, StatementAnalyzer.Builder b, ServerVersion v, DatabaseKind kind) {
+        this.s = s;
+        this.b = b;
+        this.v = v;
+        this.maria = kind == DatabaseKind.MARIADB;
+    }
+
+    private MySqlAlgorithm nocopy() {
+        return maria && v.atLeast(10, 3, 0) ? NOCOPY : INPLACE_LOCK_NONE;
+    }
+
+    void classify() {
+        switch (s.up(0)) {
+            case "ALTER" -> {
+                int i = s.skip(1, "ONLINE", "IGNORE");
+                if (s.is(i, "TABLE")) {
+                    b.canRunInTransaction = false;
+                    alterTable(i + 1);
+                } else if (s.is(i, "VIEW", "FUNCTION", "PROCEDURE", "EVENT", "USER", "DATABASE", "SCHEMA", "SEQUENCE",
+                        "SERVER", "TABLESPACE", "LOGFILE", "INSTANCE", "RESOURCE")) {
+                    b.canRunInTransaction = false;
+                    b.kind(StatementKind.OTHER_OBJECT);
+                } else {
+                    b.unknown("ALTER " + s.tok(i));
+                }
+            }
+            case "CREATE" -> create();
+            case "DROP" -> drop();
+            case "RENAME" -> {
+                b.canRunInTransaction = false;
+                if (!s.is(1, "TABLE", "TABLES")) {
+                    b.kind(StatementKind.OTHER_OBJECT);
+                    return;
+                }
+                b.kind(StatementKind.RENAME_TABLE);
+                List<TableRef> from = s.nameList(2);
+                from.forEach(b::table);
+                b.algorithm(INSTANT);
+            }
+            case "TRUNCATE" -> {
+                b.canRunInTransaction = false;
+                List<TableRef> list = s.nameList(s.skip(1, "TABLE"));
+                b.kind(StatementKind.TRUNCATE);
+                list.forEach(b::table);
+                b.rewrites = true;
+            }
+            case "DELETE" -> {
+                int from = s.indexOf("FROM", 1);
+                List<String> n = from < 0 ? List.of() : s.qualifiedName(from + 1);
+                if (n.isEmpty()) {
+                    b.unknown("DELETE without FROM table");
+                    return;
+                }
+                b.kind(s.indexAtDepth0("WHERE", from, s.size()) < 0 && s.indexAtDepth0("LIMIT", from, s.size()) < 0
+                        ? StatementKind.DELETE_ALL_ROWS : StatementKind.DELETE).table(Sql.ref(n));
+            }
+            case "UPDATE" -> {
+                List<String> n = s.qualifiedName(s.skip(1, "LOW_PRIORITY", "IGNORE"));
+                if (n.isEmpty()) {
+                    b.unknown("UPDATE without a table");
+                    return;
+                }
+                b.kind(s.indexAtDepth0("WHERE", 1, s.size()) < 0 && s.indexAtDepth0("LIMIT", 1, s.size()) < 0
+                        ? StatementKind.UPDATE_ALL_ROWS : StatementKind.UPDATE).table(Sql.ref(n));
+            }
+            case "INSERT", "REPLACE" -> {
+                int i = s.skip(1, "LOW_PRIORITY", "DELAYED", "HIGH_PRIORITY", "IGNORE", "INTO");
+                List<String> n = s.qualifiedName(i);
+                if (n.isEmpty()) {
+                    b.unknown("INSERT without a table");
+                    return;
+                }
+                b.kind(StatementKind.INSERT).table(Sql.ref(n));
+            }
+            case "SELECT", "WITH", "SHOW", "DESCRIBE", "DESC", "EXPLAIN", "DO" -> b.kind(StatementKind.SELECT);
+            case "OPTIMIZE" -> {
+                b.canRunInTransaction = false;
+                b.kind(StatementKind.OPTIMIZE_TABLE);
+                s.nameList(s.skip(1, "NO_WRITE_TO_BINLOG", "LOCAL", "TABLE")).forEach(b::table);
+                b.rewrites = true;
+                b.algorithm(INPLACE_LOCK_NONE);
+                b.note("OPTIMIZE TABLE on InnoDB is a table rebuild (ALTER TABLE … FORCE) followed by ANALYZE.");
+            }
+            case "ANALYZE" -> {
+                b.kind(StatementKind.ANALYZE);
+                s.nameList(s.skip(1, "NO_WRITE_TO_BINLOG", "LOCAL", "TABLE")).forEach(b::table);
+            }
+            case "LOCK" -> {
+                b.kind(StatementKind.LOCK_TABLE);
+                int i = s.skip(1, "TABLE", "TABLES");
+                s.nameList(i).forEach(b::table);
+            }
+            case "UNLOCK" -> b.kind(StatementKind.SET_OTHER);
+            case "GRANT", "REVOKE" -> {
+                int to = s.indexOf(s.is(0, "GRANT") ? "TO" : "FROM", 1);
+                boolean toPublic = s.is(0, "GRANT") && to > 0 && s.containsWord(to + 1, s.size(), "PUBLIC");
+                b.kind(toPublic ? StatementKind.GRANT_TO_PUBLIC : s.is(0, "GRANT") ? StatementKind.GRANT : StatementKind.REVOKE);
+            }
+            case "SET" -> {
+                String all = s.text(1, s.size()).toUpperCase(java.util.Locale.ROOT);
+                if (all.contains("LOCK_WAIT_TIMEOUT")) {
+                    b.kind(StatementKind.SET_LOCK_TIMEOUT);
+                } else if (all.contains("MAX_STATEMENT_TIME") || all.contains("MAX_EXECUTION_TIME")) {
+                    b.kind(StatementKind.SET_STATEMENT_TIMEOUT);
+                } else {
+                    b.kind(StatementKind.SET_OTHER);
+                }
+            }
+            case "START", "BEGIN" -> b.kind(StatementKind.TRANSACTION_BEGIN);
+            case "COMMIT", "ROLLBACK" -> b.kind(StatementKind.TRANSACTION_END);
+            case "SAVEPOINT", "RELEASE", "USE", "FLUSH" -> b.kind(StatementKind.SET_OTHER);
+            case "CALL", "EXECUTE", "PREPARE", "LOAD", "HANDLER" -> {
+                b.kind(StatementKind.OPAQUE);
+                b.understood = false;
+                b.note("Not understood: " + s.up(0) + " runs code or loads data the analyser cannot see into.");
+            }
+            default -> b.unknown("'" + s.tok(0) + "' is not a statement form the analyser knows");
+        }
+    }
+
+    private void create() {
+        b.canRunInTransaction = false;
+        int i = s.skip(1, "OR", "REPLACE", "ONLINE", "OFFLINE", "DEFINER", "=");
+        boolean unique = s.is(i, "UNIQUE");
+        boolean fulltext = s.is(i, "FULLTEXT", "SPATIAL");
+        i = s.skip(i, "UNIQUE", "FULLTEXT", "SPATIAL");
+        if (s.is(i, "INDEX")) {
+            int on = s.indexOf("ON", i);
+            List<String> n = on < 0 ? List.of() : s.qualifiedName(on + 1);
+            if (n.isEmpty()) {
+                b.unknown("CREATE INDEX without ON table");
+                return;
+            }
+            b.kind(unique ? StatementKind.CREATE_UNIQUE_INDEX : StatementKind.CREATE_INDEX).table(Sql.ref(n));
+            b.scans = true;
+            b.algorithm(fulltext ? INPLACE_LOCK_SHARED : nocopy());
+        } else if (s.is(i, "TABLE", "TEMPORARY")) {
+            int t = s.indexOf("TABLE", i);
+            List<String> n = t < 0 ? List.of() : s.qualifiedName(s.skip(t + 1, "IF", "NOT", "EXISTS"));
+            if (n.isEmpty()) {
+                b.unknown("CREATE TABLE without a name");
+                return;
+            }
+            b.kind(StatementKind.CREATE_TABLE).table(Sql.ref(n));
+            b.created.add(Sql.ref(n));
+        } else if (s.is(i, "TRIGGER")) {
+            int on = s.indexOf("ON", i);
+            List<String> n = on < 0 ? List.of() : s.qualifiedName(on + 1);
+            b.kind(StatementKind.CREATE_TRIGGER);
+            if (!n.isEmpty()) {
+                b.table(Sql.ref(n));
+            }
+        } else {
+            b.kind(StatementKind.OTHER_OBJECT);
+        }
+    }
+
+    private void drop() {
+        b.canRunInTransaction = false;
+        if (s.is(1, "TABLE", "TEMPORARY")) {
+            List<TableRef> list = s.nameList(s.skip(1, "TEMPORARY", "TABLE", "IF", "EXISTS"));
+            b.kind(StatementKind.DROP_TABLE);
+            list.forEach(b::table);
+        } else if (s.is(1, "INDEX")) {
+            int on = s.indexOf("ON", 2);
+            List<String> n = on < 0 ? List.of() : s.qualifiedName(on + 1);
+            if (n.isEmpty()) {
+                b.unknown("DROP INDEX without ON table");
+                return;
+            }
+            b.kind(StatementKind.DROP_INDEX).table(Sql.ref(n));
+            b.algorithm(nocopy());
+        } else if (s.is(1, "DATABASE", "SCHEMA")) {
+            b.kind(StatementKind.DROP_TABLE);
+            b.note("DROP DATABASE drops every table it holds; the tables are not listed.");
+        } else {
+            b.kind(StatementKind.OTHER_OBJECT);
+        }
+    }
+
+    private void alterTable(int i) {
+        List<String> n = s.qualifiedName(i);
+        if (n.isEmpty()) {
+            b.unknown("ALTER TABLE without a table name");
+            return;
+        }
+        TableRef table = Sql.ref(n);
+        b.table(table);
+        i += Sql.span(n);
+        if (i >= s.size()) {
+            b.unknown("ALTER TABLE " + table + " without an action");
+            return;
+        }
+        boolean addsPk = false;
+        boolean dropsPk = false;
+        for (int[] r : s.splitOnCommas(i, s.size())) {
+            if (s.is(r[0], "ADD") && (s.is(r[0] + 1, "PRIMARY") || (s.is(r[0] + 1, "CONSTRAINT") && s.is(r[0] + 3, "PRIMARY")))) {
+                addsPk = true;
+            }
+            if (s.is(r[0], "DROP") && s.is(r[0] + 1, "PRIMARY")) {
+                dropsPk = true;
+            }
+        }
+        for (int[] r : s.splitOnCommas(i, s.size())) {
+            action(table, r[0], r[1], addsPk && dropsPk);
+        }
+        if (b.algorithm == null && b.understood) {
+            b.algorithm(INSTANT);
+        }
+    }
+
+    private void action(TableRef table, int from, int to, boolean replacesPk) {
+        String w = s.up(from);
+        switch (w) {
+            case "ALGORITHM", "LOCK" -> b.note("The statement names " + s.text(from, to)
+                    + ": the server refuses it when that is not possible; the prediction is the least the server accepts.");
+            case "ADD" -> add(from + 1, to);
+            case "DROP" -> {
+                String x = s.up(from + 1);
+                switch (x) {
+                    case "PRIMARY" -> {
+                        b.kind(StatementKind.DROP_PRIMARY_KEY);
+                        b.algorithm(replacesPk ? INPLACE_LOCK_NONE : COPY);
+                        b.rewrites = true;
+                    }
+                    case "FOREIGN" -> {
+                        b.kind(StatementKind.DROP_FOREIGN_KEY);
+                        b.algorithm(maria ? INSTANT : INPLACE_LOCK_NONE);
+                    }
+                    case "INDEX", "KEY" -> {
+                        b.kind(StatementKind.DROP_INDEX);
+                        b.algorithm(nocopy());
+                    }
+                    case "CONSTRAINT", "CHECK" -> {
+                        b.kind(StatementKind.DROP_CONSTRAINT);
+                        b.algorithm(maria ? INSTANT : INPLACE_LOCK_NONE);
+                    }
+                    default -> {
+                        b.kind(StatementKind.DROP_COLUMN);
+                        boolean instant = maria ? v.atLeast(10, 4, 0) : v.atLeast(8, 0, 29);
+                        b.algorithm(instant ? INSTANT : INPLACE_LOCK_NONE);
+                        if (!instant) {
+                            b.rewrites = true;
+                        }
+                    }
+                }
+            }
+            case "MODIFY", "CHANGE" -> {
+                int col = s.skip(from + 1, "COLUMN");
+                boolean change = w.equals("CHANGE");
+                int typeAt = change ? col + 2 : col + 1;
+                if (change && !s.tok(col).equalsIgnoreCase(s.tok(col + 1))) {
+                    b.kind(StatementKind.RENAME_COLUMN);
+                }
+                b.kind(StatementKind.ALTER_COLUMN_TYPE);
+                b.algorithm(COPY);
+                b.rewrites = true;
+                b.note("MODIFY/CHANGE of " + s.tok(typeAt) + " predicted as a type change (COPY): the current column"
+                        + " definition is not known here; widening a VARCHAR within the same length byte, or only renaming,"
+                        + " is cheaper.");
+            }
+            case "RENAME" -> {
+                if (s.is(from + 1, "COLUMN")) {
+                    b.kind(StatementKind.RENAME_COLUMN);
+                    b.algorithm(maria ? (v.atLeast(10, 3, 0) ? INSTANT : INPLACE_LOCK_NONE)
+                            : (v.atLeast(8, 0, 28) ? INSTANT : INPLACE_LOCK_NONE));
+                } else if (s.is(from + 1, "INDEX", "KEY")) {
+                    b.kind(StatementKind.RENAME_INDEX);
+                    b.algorithm(maria ? nocopy() : INPLACE_LOCK_NONE);
+                } else {
+                    b.kind(StatementKind.RENAME_TABLE);
+                    b.algorithm(INSTANT);
+                }
+            }
+            case "ALTER" -> {
+                int col = s.skip(from + 1, "COLUMN");
+                if (s.is(col + 1, "SET") && s.is(col + 2, "DEFAULT") || s.is(col + 1, "DROP") && s.is(col + 2, "DEFAULT")) {
+                    b.kind(s.is(col + 1, "SET") ? StatementKind.SET_DEFAULT : StatementKind.DROP_DEFAULT);
+                    b.algorithm(INSTANT);
+                } else {
+                    b.unknown("ALTER TABLE " + table + " " + s.text(from, to));
+                }
+            }
+            case "ENGINE", "FORCE", "ROW_FORMAT", "KEY_BLOCK_SIZE" -> {
+                b.kind(StatementKind.REBUILD_TABLE);
+                b.algorithm(INPLACE_LOCK_NONE);
+                b.rewrites = true;
+            }
+            case "CONVERT" -> {
+                b.kind(StatementKind.CONVERT_CHARSET);
+                b.algorithm(COPY);
+                b.rewrites = true;
+            }
+            case "COMMENT" -> {
+                b.kind(StatementKind.TABLE_OPTION);
+                b.algorithm(INSTANT);
+            }
+            case "AUTO_INCREMENT" -> {
+                b.kind(StatementKind.TABLE_OPTION);
+                b.algorithm(nocopy());
+            }
+            default -> b.unknown("ALTER TABLE " + table + " " + s.text(from, to));
+        }
+    }
+
+    private void add(int i, int to) {
+        int c = i;
+        if (s.is(c, "CONSTRAINT")) {
+            c += 1 + Sql.span(s.qualifiedName(c + 1));
+            if (!s.is(c, "PRIMARY", "UNIQUE", "FOREIGN", "CHECK")) {
+                c = i + 1; // CONSTRAINT without a name: ADD CONSTRAINT CHECK (...)
+            }
+        }
+        switch (s.up(c)) {
+            case "PRIMARY" -> {
+                b.kind(StatementKind.ADD_PRIMARY_KEY);
+                b.algorithm(INPLACE_LOCK_NONE);
+                b.rewrites = true;
+                b.scans = true;
+            }
+            case "UNIQUE", "INDEX", "KEY" -> {
+                b.kind(s.is(c, "UNIQUE") ? StatementKind.ADD_UNIQUE_CONSTRAINT : StatementKind.CREATE_INDEX);
+                b.algorithm(nocopy());
+                b.scans = true;
+            }
+            case "FULLTEXT", "SPATIAL" -> {
+                b.kind(StatementKind.CREATE_INDEX);
+                b.algorithm(INPLACE_LOCK_SHARED);
+                b.scans = true;
+            }
+            case "FOREIGN" -> {
+                b.kind(StatementKind.ADD_FOREIGN_KEY);
+                int r = s.indexOf("REFERENCES", c);
+                List<String> ref = r < 0 ? List.of() : s.qualifiedName(r + 1);
+                if (!ref.isEmpty()) {
+                    b.table(Sql.ref(ref));
+                }
+                b.algorithm(COPY);
+                b.rewrites = true;
+                b.scans = true;
+                b.note("With foreign_key_checks=1 (the default) adding a foreign key copies the table; with"
+                        + " foreign_key_checks=0 it runs in place without validating existing rows.");
+            }
+            case "CHECK" -> {
+                b.kind(StatementKind.ADD_CHECK);
+                b.algorithm(COPY);
+                b.rewrites = true;
+                b.scans = true;
+            }
+            default -> addColumn(s.skip(c, "COLUMN", "IF", "NOT", "EXISTS"), to);
+        }
+    }
+
+    private void addColumn(int i, int to) {
+        if ("(".equals(s.tok(i))) {
+            b.unknown("ADD COLUMN with a parenthesised column list");
+            return;
+        }
+        boolean positioned = s.indexAtDepth0("FIRST", i, to) > 0 || s.indexAtDepth0("AFTER", i, to) > 0;
+        boolean autoIncrement = s.indexAtDepth0("AUTO_INCREMENT", i, to) > 0;
+        boolean stored = s.indexAtDepth0("STORED", i, to) > 0 || s.indexAtDepth0("PERSISTENT", i, to) > 0;
+        boolean keyed = s.indexAtDepth0("PRIMARY", i, to) > 0 || s.indexAtDepth0("UNIQUE", i, to) > 0;
+        b.kind(stored ? StatementKind.ADD_COLUMN_GENERATED_STORED : autoIncrement ? StatementKind.ADD_COLUMN_VOLATILE_DEFAULT
+                : StatementKind.ADD_COLUMN);
+        if (stored) {
+            b.algorithm(COPY);
+            b.rewrites = true;
+        } else if (autoIncrement) {
+            b.algorithm(INPLACE_LOCK_SHARED);
+            b.rewrites = true;
+        } else if (keyed) {
+            b.algorithm(INPLACE_LOCK_NONE);
+            b.rewrites = true;
+            b.scans = true;
+        } else {
+            boolean instant = maria ? (v.atLeast(10, 4, 0) || (v.atLeast(10, 3, 0) && !positioned))
+                    : (v.atLeast(8, 0, 29) || (v.atLeast(8, 0, 12) && !positioned));
+            b.algorithm(instant ? INSTANT : INPLACE_LOCK_NONE);
+            b.rewrites |= !instant;
+        }
+    }
+}
