@@ -290,7 +290,7 @@ final class MySqlRules {
                             : (v.atLeast(8, 0, 28) ? INSTANT : INPLACE_LOCK_NONE));
                 } else if (s.is(from + 1, "INDEX", "KEY")) {
                     b.kind(StatementKind.RENAME_INDEX);
-                    b.algorithm(maria ? nocopy() : INPLACE_LOCK_NONE);
+                    b.algorithm(maria ? (v.atLeast(10, 5, 2) ? INSTANT : nocopy()) : INPLACE_LOCK_NONE);
                 } else {
                     b.kind(StatementKind.RENAME_TABLE);
                     b.algorithm(INSTANT);
@@ -321,7 +321,7 @@ final class MySqlRules {
             }
             case "AUTO_INCREMENT" -> {
                 b.kind(StatementKind.TABLE_OPTION);
-                b.algorithm(nocopy());
+                b.algorithm(maria ? INSTANT : INPLACE_LOCK_NONE);
             }
             default -> b.unknown("ALTER TABLE " + table + " " + s.text(from, to));
         }

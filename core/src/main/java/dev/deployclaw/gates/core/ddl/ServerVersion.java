@@ -11,9 +11,13 @@ import java.util.regex.Pattern;
 public record ServerVersion(int major, int minor, int patch) implements Comparable<ServerVersion> {
     private static final Pattern VERSION = Pattern.compile("(\\d+)(?:\\.(\\d+))?(?:\\.(\\d+))?");
 
-    /** Parses the leading digits; throws naming the input when there are none. */
+    /** Parses the leading digits (dropping MariaDB's {@code 5.5.5-} prefix); throws naming the input when there are none. */
     public static ServerVersion parse(String s) {
-        Matcher m = s == null ? null : VERSION.matcher(s.strip());
+        String v = s == null ? null : s.strip();
+        if (v != null && v.startsWith("5.5.5-") && v.toLowerCase(java.util.Locale.ROOT).contains("mariadb")) {
+            v = v.substring(6); // MariaDB's replication-compatibility prefix: 5.5.5-10.11.6-MariaDB
+        }
+        Matcher m = v == null ? null : VERSION.matcher(v);
         if (m == null || !m.lookingAt()) {
             throw new IllegalArgumentException("server version must look like 15, 15.4 or 10.11.6, but was '" + s + "'");
         }
