@@ -1,5 +1,6 @@
 package dev.deployclaw.gates.core;
 
+import dev.deployclaw.gates.core.ddl.SizeThresholds;
 import dev.deployclaw.gates.core.internal.Identifiers;
 
 import javax.sql.DataSource;
@@ -22,6 +23,8 @@ public final class AuditorConfig {
     public static final Duration DEFAULT_PROBE_TIMEOUT = Duration.ofSeconds(2);
     public static final Duration DEFAULT_MAX_BACKUP_AGE = Duration.ofHours(24);
     public static final Duration DEFAULT_MAX_ARCHIVE_AGE = Duration.ofHours(24);
+    public static final int DEFAULT_LOCK_RETRIES = 2;
+    public static final Duration DEFAULT_LOCK_RETRY_BACKOFF = Duration.ofMillis(250);
     public static final String DEFAULT_HEARTBEAT_TABLE = "public.deployclaw_heartbeat";
     /** The largest duration any setting accepts: one week. Larger values are almost always a unit mistake. */
     public static final Duration MAX_DURATION = Duration.ofDays(7);
@@ -43,6 +46,9 @@ public final class AuditorConfig {
     private final Optional<BackupStatusProvider> backupStatusProvider;
     private final String heartbeatTable;
     private final Optional<String> tenantSchemaPattern;
+    private final SizeThresholds ddlSizeThresholds;
+    private final int lockRetries;
+    private final Duration lockRetryBackoff;
 
     private AuditorConfig(Builder b) {
         this.tenantId = Optional.ofNullable(b.tenantId);
@@ -62,6 +68,9 @@ public final class AuditorConfig {
         this.backupStatusProvider = Optional.ofNullable(b.backupStatusProvider);
         this.heartbeatTable = b.heartbeatTable;
         this.tenantSchemaPattern = Optional.ofNullable(b.tenantSchemaPattern);
+        this.ddlSizeThresholds = b.ddlSizeThresholds;
+        this.lockRetries = b.lockRetries;
+        this.lockRetryBackoff = b.lockRetryBackoff;
     }
 
     /** Starts a configuration for the primary database. */
@@ -89,6 +98,9 @@ public final class AuditorConfig {
         b.backupStatusProvider = backupStatusProvider.orElse(null);
         b.heartbeatTable = heartbeatTable;
         b.tenantSchemaPattern = tenantSchemaPattern.orElse(null);
+        b.ddlSizeThresholds = ddlSizeThresholds;
+        b.lockRetries = lockRetries;
+        b.lockRetryBackoff = lockRetryBackoff;
         return b;
     }
 
@@ -143,6 +155,21 @@ public final class AuditorConfig {
     /** SQL LIKE pattern of tenant schema names, used by the topology step to count tenants (e.g. {@code tenant_%}). */
     public Optional<String> tenantSchemaPattern() { return tenantSchemaPattern; }
 
+    /**
+     * Table sizes at which a size-aware DDL finding becomes WARN and BLOCK (the {@code ddl-risk} gate). Default
+     * {@link SizeThresholds#DEFAULTS}: warn at 10,000 rows or 100 MiB, block at 1,000,000 rows or 1 GiB.
+     */
+    public SizeThresholds ddlSizeThresholds() { return ddlSizeThresholds; }
+
+    /**
+     * How many times {@code executeWithMonitoring} retries after a lock timeout before failing. Default
+     * {@value #DEFAULT_LOCK_RETRIES}.
+     */
+    public int lockRetries() { return lockRetries; }
+
+    /** Wait before the first retry after a lock timeout; doubled before each further one. Default 250 ms. */
+    public Duration lockRetryBackoff() { return lockRetryBackoff; }
+
     @Override
     public String toString() {
         return "AuditorConfig{tenantId=" + tenantId.orElse("-") + ", replicas=" + replicas.keySet()
@@ -170,6 +197,9 @@ public final class AuditorConfig {
         private BackupStatusProvider backupStatusProvider;
         private String heartbeatTable = DEFAULT_HEARTBEAT_TABLE;
         private String tenantSchemaPattern;
+        private SizeThresholds ddlSizeThresholds = SizeThresholds.DEFAULTS;
+        private int lockRetries = DEFAULT_LOCK_RETRIES;
+        private Duration lockRetryBackoff = DEFAULT_LOCK_RETRY_BACKOFF;
 
         private Builder() {
         }
@@ -283,6 +313,25 @@ public final class AuditorConfig {
                 throw new IllegalArgumentException("tenantSchemaPattern must be 1-128 characters, but was '" + likePattern + "'");
             }
             this.tenantSchemaPattern = likePattern;
+            return this;
+        }
+
+        public Builder ddlSizeThresholds(SizeThresholds thresholds) {
+            this.ddlSizeThresholds = Objects.requireNonNull(thresholds, "ddlSizeThresholds must be set, but was null");
+            return this;
+        }
+
+        /** 0 to fail at the first lock timeout; at most 10. */
+        public Builder lockRetries(int retries) {
+            if (retries < 0 || retries > 10) {
+                throw new IllegalArgumentException("lockRetries must be between 0 and 10, but was " + retries);
+            }
+            this.lockRetries = retries;
+            return this;
+        }
+
+        public Builder lockRetryBackoff(Duration d) {
+            this.lockRetryBackoff = checkDuration("lockRetryBackoff", d, true);
             return this;
         }
 

@@ -2,6 +2,7 @@ package dev.deployclaw.gates.core.dialect;
 
 import dev.deployclaw.gates.core.IsolationLevel;
 import dev.deployclaw.gates.core.ddl.TableRef;
+import dev.deployclaw.gates.core.ddl.TableSize;
 
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -9,6 +10,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -90,5 +92,19 @@ public interface Dialect {
     /** True when DDL commits on its own (MySQL family): isolation cannot protect a DDL statement. */
     default boolean ddlAutoCommits() {
         return kind().mysqlFamily();
+    }
+
+    /**
+     * Live size estimates of {@code relations} (tables, or indexes standing for the table that owns them), read in
+     * ONE query: estimated rows and total bytes. Keys are the requested relations with their schema resolved against
+     * {@code defaultSchema}; relations that do not exist are absent from the map.
+     *
+     * <p>The default throws {@code SQLException} with SQLSTATE {@code 0A000}: a dialect without it leaves the
+     * {@code ddl-risk} gate with each rule's default severity (fail closed). MySQL/MariaDB: {@code TABLE_ROWS} and
+     * {@code DATA_LENGTH + INDEX_LENGTH} from {@code information_schema.TABLES}.
+     */
+    default Map<TableRef, TableSize> tableSizes(Connection probe, Collection<TableRef> relations, String defaultSchema)
+            throws SQLException {
+        throw new SQLException("table sizes are not supported by the " + kind() + " dialect", "0A000");
     }
 }

@@ -18,6 +18,7 @@ public final class Gates {
                 new ReplicaLagGate(),
                 new TableLockGate(),
                 new TransactionIsolationGate(),
-                new RollbackValidationGate());
+                new RollbackValidationGate(),
+                new DdlRiskGate());
     }
 }
