@@ -42,6 +42,35 @@ public enum LockMode {
         return this == ACCESS_EXCLUSIVE;
     }
 
+    /** True when a session holding {@code held} makes a request for this mode wait (PostgreSQL's conflict table). */
+    public boolean conflictsWith(LockMode held) {
+        int a = ordinal();
+        int b = held.ordinal();
+        return CONFLICTS[a][b];
+    }
+
+    private static final boolean[][] CONFLICTS = conflicts();
+
+    private static boolean[][] conflicts() {
+        // rows/columns in declaration order: AS, RS, RE, SUE, S, SRE, E, AE
+        String[] m = {
+                "00000001",
+                "00000011",
+                "00001111",
+                "00011111",
+                "00110111",
+                "00111111",
+                "01111111",
+                "11111111"};
+        boolean[][] out = new boolean[8][8];
+        for (int i = 0; i < 8; i++) {
+            for (int j = 0; j < 8; j++) {
+                out[i][j] = m[i].charAt(j) == '1';
+            }
+        }
+        return out;
+    }
+
     public LockMode max(LockMode other) {
         return other == null || other.ordinal() < ordinal() ? this : other;
     }
