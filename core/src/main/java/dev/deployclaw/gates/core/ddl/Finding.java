@@ -46,8 +46,9 @@ public record Finding(String ruleId, Severity severity, int statementIndex, Stri
 
     /** One line: {@code [BLOCK] create-index-blocking, statement 2: … Safe alternative: …}. */
     public String describe() {
+        String m = message.endsWith(".") ? message.substring(0, message.length() - 1) : message;
         return "[" + (acknowledged() ? "ACKNOWLEDGED " + severity : severity.name()) + "] " + ruleId + ", statement "
-                + statementIndex + ": " + message + (acknowledged() ? " (override: " + acknowledgedReason.get() + ")"
+                + statementIndex + ": " + m + (acknowledged() ? " (override: " + acknowledgedReason.get() + ")"
                 : severity == Severity.INFO ? "" : ". Safe alternative: " + safeAlternative);
     }
 }
