@@ -27,7 +27,7 @@ public final class DdlRules {
                     "Whatever the statement does: DO blocks and CALL run code the analyser cannot see into.",
                     "Rewrite it in a form the analyser reads, or review it by hand and acknowledge it with an override.",
                     (a, s) -> a.understood() ? Optional.empty()
-                            : Match.of("statement not understood: " + String.join(" ", a.notes()))),
+                            : Match.of(String.join(" ", a.notes()))),
             new DdlRule("create-index-blocking", BLOCK, SIZE_AWARE,
                     "Building an index without CONCURRENTLY blocks every write to the table until the build ends.",
                     "PostgreSQL takes ShareLock on the table for the whole build (reads go on, INSERT/UPDATE/DELETE wait);"

@@ -49,6 +49,7 @@ public record Finding(String ruleId, Severity severity, int statementIndex, Stri
         String m = message.endsWith(".") ? message.substring(0, message.length() - 1) : message;
         return "[" + (acknowledged() ? "ACKNOWLEDGED " + severity : severity.name()) + "] " + ruleId + ", statement "
                 + statementIndex + ": " + m + (acknowledged() ? " (override: " + acknowledgedReason.get() + ")"
-                : severity == Severity.INFO ? "" : ". Safe alternative: " + safeAlternative);
+                : severity == Severity.INFO ? "" : ". Safe alternative: " + (safeAlternative.endsWith(".")
+                ? safeAlternative.substring(0, safeAlternative.length() - 1) : safeAlternative));
     }
 }
