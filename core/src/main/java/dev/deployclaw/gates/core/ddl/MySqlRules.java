@@ -96,7 +96,14 @@ final class MySqlRules {
                 }
                 b.kind(StatementKind.INSERT).table(Sql.ref(n));
             }
-            case "SELECT", "WITH", "SHOW", "DESCRIBE", "DESC", "EXPLAIN", "DO" -> b.kind(StatementKind.SELECT);
+            case "SELECT", "WITH", "SHOW", "DESCRIBE", "DESC", "EXPLAIN", "DO" -> {
+                if (s.containsWord(1, s.size(), "INSERT") || s.containsWord(1, s.size(), "UPDATE")
+                        || s.containsWord(1, s.size(), "DELETE") || s.indexAtDepth0("INTO", 1, s.size()) > 0) {
+                    b.unknown("a query that writes (WITH … UPDATE/DELETE, SELECT … INTO)");
+                    return;
+                }
+                b.kind(StatementKind.SELECT);
+            }
             case "OPTIMIZE" -> {
                 b.canRunInTransaction = false;
                 b.kind(StatementKind.OPTIMIZE_TABLE);

@@ -77,8 +77,16 @@ final class PostgresRules {
                 b.kind(StatementKind.INSERT).lock(Sql.ref(n), ROW_EXCLUSIVE);
                 b.note("An INSERT … SELECT also takes AccessShareLock on the tables it reads.");
             }
-            case "SELECT", "WITH", "VALUES", "SHOW", "EXPLAIN" -> b.kind(StatementKind.SELECT)
-                    .note("A SELECT takes AccessShareLock on what it reads; functions it calls are not analysed.");
+            case "SELECT", "WITH", "VALUES", "SHOW", "EXPLAIN", "TABLE" -> {
+                if (s.containsWord(1, s.size(), "INSERT") || s.containsWord(1, s.size(), "UPDATE")
+                        || s.containsWord(1, s.size(), "DELETE") || s.containsWord(1, s.size(), "MERGE")
+                        || (s.is(0, "SELECT") && s.indexAtDepth0("INTO", 1, s.size()) > 0)) {
+                    b.unknown("a query that writes (data-modifying WITH, SELECT … INTO)");
+                    return;
+                }
+                b.kind(StatementKind.SELECT)
+                        .note("A SELECT takes AccessShareLock on what it reads; functions it calls are not analysed.");
+            }
             case "LOCK" -> lockTable();
             case "VACUUM" -> vacuum();
             case "ANALYZE", "ANALYSE" -> {

@@ -35,6 +35,13 @@ class StatementAnalyzerTest {
     }
 
     @Test
+    void aQueryThatWritesIsNotTakenForAPlainSelect() {
+        assertThat(pg.analyze("with d as (delete from t returning *) select count(*) from d").understood()).isFalse();
+        assertThat(pg.analyze("select * into t2 from t").understood()).isFalse();
+        assertThat(pg.analyze("select set_config('search_path', 'app', false)").understood()).isTrue();
+    }
+
+    @Test
     void anUnknownStatementIsNotUnderstood() {
         assertThat(pg.analyze("FROBNICATE orders").understood()).isFalse();
         assertThat(pg.analyze("ALTER TABLE orders FROBNICATE").understood()).isFalse();
