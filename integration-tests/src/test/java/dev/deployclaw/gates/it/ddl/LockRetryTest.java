@@ -96,6 +96,26 @@ class LockRetryTest {
         }
     }
 
+    @Test
+    void takesOnlyThePredictedLockSoValidatingAConstraintDoesNotWaitForAWriter() throws SQLException {
+        try (Connection c = TestDatabases.connect(url); Statement st = c.createStatement()) {
+            st.execute("insert into " + SCHEMA + ".t values (1), (2)");
+            st.execute("alter table " + SCHEMA + ".t add constraint t_pos check (id > 0) not valid");
+        }
+        try (LockHolder writer = LockHolder.postgres(url, "update " + SCHEMA + ".t set id = id where id = 1")) {
+            ExecutionResult r = auditor(0).executeWithMonitoring(approved("alter table t validate constraint t_pos"));
+            assertThat(r.lockRetries()).isZero();
+            assertThat(r.statements().get(0).lockWaitMs()).as("ShareUpdateExclusiveLock taken explicitly").isPresent();
+        }
+    }
+
+    @Test
+    void aStatementOnATableThatIsNotThereStillRunsItsIfExistsForm() {
+        ExecutionResult r = auditor(0).executeWithMonitoring(approved("drop table if exists not_there"));
+        assertThat(r.transactional()).isTrue();
+        assertThat(r.statements()).hasSize(1);
+    }
+
     /** Waits until the migration session has queued for the lock and then stopped queueing (its lock timed out), then lets go. */
     private void releaseAfterFirstTimeout(LockHolder holder) {
         try (Connection observer = TestDatabases.connect(url); PreparedStatement ps = observer.prepareStatement(
