@@ -7,7 +7,8 @@ import java.util.regex.Pattern;
 
 /**
  * Reads {@code -- deployclaw:allow <rule-id> <reason>} (or the same inside {@code /* … *}{@code /}) from the comments
- * of a statement: written on the lines before it or at its end before the delimiter, it belongs to that statement.
+ * of a statement: written on the lines before it, or on its own line after it (before or after the {@code ;}), it
+ * belongs to that statement ({@link ScriptSplitter} keeps such comments with their statement).
  */
 public final class Overrides {
     private static final Pattern LINE = Pattern.compile("--[ \\t]*deployclaw:allow\\b([^\\n]*)");

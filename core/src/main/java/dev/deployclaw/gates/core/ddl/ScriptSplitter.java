@@ -13,7 +13,8 @@ import java.util.Locale;
  * and the MySQL client's {@code DELIMITER} command. Routine bodies that contain semicolons without quoting are kept
  * whole: PostgreSQL 14+ {@code BEGIN ATOMIC … END} and MySQL/MariaDB {@code CREATE PROCEDURE/FUNCTION/TRIGGER/EVENT
  * … BEGIN … END} written without a {@code DELIMITER} change. Comments are kept inside a statement (they may carry
- * {@code deployclaw:allow} overrides); statements holding only comments are dropped.
+ * {@code deployclaw:allow} overrides): those before a statement, and a line comment on the same line after its
+ * delimiter, belong to it. Statements holding only comments are dropped.
  *
  * <p>An unterminated string, identifier, comment or dollar quote is an error: a script the splitter cannot
  * read must not be guessed at.
@@ -172,11 +173,23 @@ public final class ScriptSplitter {
                 continue;
             }
             if (blockDepth == 0 && script.startsWith(delimiter, i)) {
+                int before = out.size();
                 flush(cur, out);
                 words = 0;
                 routine = false;
                 prevWord = "";
                 i += delimiter.length();
+                // a line comment after the delimiter on the same line belongs to this statement (overrides)
+                int j = i;
+                while (j < n && (script.charAt(j) == ' ' || script.charAt(j) == '\t')) {
+                    j++;
+                }
+                if (out.size() > before && (script.startsWith("--", j) || (!pg && j < n && script.charAt(j) == '#'))) {
+                    int end = script.indexOf('\n', j);
+                    end = end < 0 ? n : end;
+                    out.set(out.size() - 1, out.get(out.size() - 1) + " " + script.substring(j, end));
+                    i = end;
+                }
                 continue;
             }
             cur.append(c);

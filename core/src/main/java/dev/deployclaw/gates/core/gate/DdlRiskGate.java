@@ -6,6 +6,7 @@ import dev.deployclaw.gates.core.ddl.DdlRules;
 import dev.deployclaw.gates.core.ddl.Finding;
 import dev.deployclaw.gates.core.ddl.ServerVersion;
 import dev.deployclaw.gates.core.ddl.Severity;
+import dev.deployclaw.gates.core.ddl.SizeThresholds;
 import dev.deployclaw.gates.core.ddl.StatementAnalysis;
 import dev.deployclaw.gates.core.ddl.StatementAnalyzer;
 import dev.deployclaw.gates.core.ddl.TableRef;
@@ -67,18 +68,26 @@ public final class DdlRiskGate implements Gate {
                     + ", so every finding keeps its rule's default severity.";
         }
         DdlReview review = reviewer.review(analyses, ctx.defaultSchema(), sizes);
-        return verdict(review, version, sizeNote);
+        return verdict(review, version, sizeNote, ctx.config().ddlSizeThresholds());
     }
 
-    private Verdict verdict(DdlReview review, ServerVersion version, String sizeNote) {
+    private Verdict verdict(DdlReview review, ServerVersion version, String sizeNote, SizeThresholds thresholds) {
         List<Evidence> ev = new ArrayList<>();
         List<String> blocking = new ArrayList<>();
         List<String> other = new ArrayList<>();
         for (Finding f : review.findings()) {
-            ev.add(new Evidence(f.ruleId() + " on statement " + f.statementIndex()
-                    + (f.tables().isEmpty() ? "" : " (" + String.join(", ", f.tables().stream().map(TableRef::toString).toList()) + ")"),
-                    f.acknowledged() ? "ACKNOWLEDGED " + f.severity() : f.severity().name(),
-                    f.size().map(TableSize::describe), f.size().isPresent() ? "rows/bytes" : ""));
+            String name = f.ruleId() + " on statement " + f.statementIndex()
+                    + (f.tables().isEmpty() ? "" : " (" + String.join(", ", f.tables().stream().map(TableRef::toString).toList()) + ")")
+                    + ": " + (f.acknowledged() ? "ACKNOWLEDGED " + f.severity() : f.severity().name());
+            if (f.size().isPresent() && f.size().get().rows().isPresent()) {
+                ev.add(Evidence.of(name + ", estimated rows of " + f.size().get().table(), f.size().get().rows().getAsLong(),
+                        thresholds.blockRows(), "rows"));
+            } else if (f.size().isPresent()) {
+                ev.add(Evidence.of(name + ", total bytes of " + f.size().get().table(), f.size().get().bytes(),
+                        thresholds.blockBytes(), "bytes"));
+            } else {
+                ev.add(Evidence.fact(name, "table size not measured"));
+            }
             if (f.blocks()) {
                 blocking.add(f.describe());
             } else if (f.acknowledged() || f.severity() == Severity.WARN) {

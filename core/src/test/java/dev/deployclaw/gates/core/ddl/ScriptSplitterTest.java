@@ -66,6 +66,14 @@ class ScriptSplitterTest {
     }
 
     @Test
+    void aCommentOnTheSameLineAfterTheSemicolonBelongsToThatStatement() {
+        List<String> s = pg("create index a on t (x); -- deployclaw:allow create-index-blocking t is tiny\n"
+                + "create index b on t (y);");
+        assertThat(s).containsExactly("create index a on t (x) -- deployclaw:allow create-index-blocking t is tiny",
+                "create index b on t (y)");
+    }
+
+    @Test
     void commentsBeforeAStatementStayWithItForOverrides() {
         List<String> s = pg("-- deployclaw:allow drop-table obsolete since 2024\ndrop table old;\n-- only a comment\n");
         assertThat(s).containsExactly("-- deployclaw:allow drop-table obsolete since 2024\ndrop table old");
