@@ -128,7 +128,20 @@ final class PostgresRules {
             case "BEGIN", "START" -> b.kind(StatementKind.TRANSACTION_BEGIN);
             case "COMMIT", "END", "ROLLBACK", "ABORT" -> b.kind(StatementKind.TRANSACTION_END);
             case "SAVEPOINT", "RELEASE" -> b.kind(StatementKind.SET_OTHER);
-            case "DO", "CALL", "EXECUTE", "PREPARE", "COPY", "IMPORT", "REFRESH", "MERGE" -> {
+            case "REFRESH" -> {
+                boolean conc = s.is(3, "CONCURRENTLY");
+                List<String> n = s.qualifiedName(s.skip(3, "CONCURRENTLY"));
+                if (!s.is(1, "MATERIALIZED") || n.isEmpty()) {
+                    b.unknown("REFRESH " + s.tok(1));
+                    return;
+                }
+                b.kind(StatementKind.REFRESH_MATERIALIZED_VIEW);
+                b.lock(Sql.ref(n), conc ? LockMode.EXCLUSIVE : ACCESS_EXCLUSIVE);
+                b.rewrites = !conc;
+                b.scans = true;
+                b.note("REFRESH MATERIALIZED VIEW also reads every table of the view's query (AccessShareLock).");
+            }
+            case "DO", "CALL", "EXECUTE", "PREPARE", "COPY", "IMPORT", "MERGE" -> {
                 b.kind(StatementKind.OPAQUE);
                 b.understood = false;
                 b.note("Not understood: " + s.up(0) + " runs code or reads data the analyser cannot see into.");
@@ -186,8 +199,13 @@ final class PostgresRules {
                         b.lock(Sql.ref(ref), SHARE_ROW_EXCLUSIVE);
                     }
                 }
-                if (s.indexAtDepth0("AS", t, s.size()) > 0 || s.indexOf("LIKE", t) > 0 || s.indexOf("INHERITS", t) > 0
-                        || s.indexOf("PARTITION", t) > 0) {
+                int partOf = s.indexOf("PARTITION", t);
+                if (partOf > 0 && s.is(partOf + 1, "OF")) {
+                    List<String> parent = s.qualifiedName(partOf + 2);
+                    if (!parent.isEmpty()) {
+                        b.lock(Sql.ref(parent), ACCESS_EXCLUSIVE);
+                    }
+                } else if (s.indexAtDepth0("AS", t, s.size()) > 0 || s.indexOf("LIKE", t) > 0 || s.indexOf("INHERITS", t) > 0) {
                     b.note("CREATE TABLE … AS / LIKE / INHERITS / PARTITION OF also locks the tables it reads from.");
                 }
             }
@@ -395,6 +413,8 @@ final class PostgresRules {
                 if (s.is(from + 1, "LOGGED", "UNLOGGED")) {
                     b.kind(StatementKind.SET_LOGGED).lock(table, ACCESS_EXCLUSIVE);
                     b.rewrites = true;
+                    b.note("SET " + s.tok(from + 1) + " is a no-op (no rewrite) when the table already is "
+                            + s.tok(from + 1).toLowerCase(java.util.Locale.ROOT) + ".");
                 } else if (s.is(from + 1, "TABLESPACE")) {
                     b.kind(StatementKind.SET_TABLESPACE).lock(table, ACCESS_EXCLUSIVE);
                     b.rewrites = true;
@@ -407,6 +427,38 @@ final class PostgresRules {
                 }
             }
             case "RESET" -> b.kind(StatementKind.SET_STORAGE_PARAMETER).lock(table, SHARE_UPDATE_EXCLUSIVE);
+            case "ATTACH" -> {
+                List<String> part = s.qualifiedName(from + 2);
+                if (!s.is(from + 1, "PARTITION") || part.isEmpty()) {
+                    b.unknown("ALTER TABLE " + s.text(from, to));
+                    return;
+                }
+                b.kind(StatementKind.PARTITION_CHANGE);
+                b.lock(table, version.atLeast(12, 0, 0) ? SHARE_UPDATE_EXCLUSIVE : ACCESS_EXCLUSIVE);
+                b.lock(Sql.ref(part), ACCESS_EXCLUSIVE);
+                b.scans = true;
+                b.note("ATTACH PARTITION scans the partition to check its rows fit the bounds, unless a CHECK constraint"
+                        + " already proves it (and scans the default partition, if there is one).");
+            }
+            case "DETACH" -> {
+                List<String> part = s.qualifiedName(from + 2);
+                if (!s.is(from + 1, "PARTITION") || part.isEmpty()) {
+                    b.unknown("ALTER TABLE " + s.text(from, to));
+                    return;
+                }
+                boolean conc = s.containsWord(from + 2, to, "CONCURRENTLY");
+                b.kind(StatementKind.PARTITION_CHANGE);
+                b.lock(table, conc ? SHARE_UPDATE_EXCLUSIVE : ACCESS_EXCLUSIVE);
+                b.lock(Sql.ref(part), conc ? SHARE_UPDATE_EXCLUSIVE : ACCESS_EXCLUSIVE);
+                b.canRunInTransaction &= !conc;
+            }
+            case "INHERIT" -> {
+                List<String> parent = s.qualifiedName(from + 1);
+                b.kind(StatementKind.TABLE_OPTION).lock(table, ACCESS_EXCLUSIVE);
+                if (!parent.isEmpty()) {
+                    b.lock(Sql.ref(parent), SHARE_UPDATE_EXCLUSIVE);
+                }
+            }
             case "CLUSTER" -> b.kind(StatementKind.TABLE_OPTION).lock(table, SHARE_UPDATE_EXCLUSIVE);
             case "OWNER" -> b.kind(StatementKind.OWNER_TO).lock(table, ACCESS_EXCLUSIVE);
             case "REPLICA" -> b.kind(StatementKind.TABLE_OPTION).lock(table, ACCESS_EXCLUSIVE);
@@ -552,9 +604,11 @@ final class PostgresRules {
         if (s.is(a, "TYPE") || (s.is(a, "SET") && s.is(a + 1, "DATA") && s.is(a + 2, "TYPE"))) {
             int typeAt = s.is(a, "TYPE") ? a + 1 : a + 3;
             b.kind(StatementKind.ALTER_COLUMN_TYPE).lock(table, ACCESS_EXCLUSIVE);
-            boolean using = s.indexAtDepth0("USING", typeAt, to) > 0;
+            int usingAt = s.indexAtDepth0("USING", typeAt, to);
+            // USING the column itself does not force a rewrite; any other expression does
+            boolean using = usingAt > 0 && !(usingAt + 2 == to && Tokens.unquote(s.tok(usingAt + 1)).equals(Tokens.unquote(s.tok(i))));
             String base = s.up(typeAt);
-            boolean textLike = base.equals("TEXT") || base.equals("VARCHAR") || base.equals("CITEXT")
+            boolean textLike = base.equals("TEXT") || base.equals("VARCHAR")
                     || (base.equals("CHARACTER") && s.is(typeAt + 1, "VARYING"));
             boolean numericLike = base.equals("NUMERIC") || base.equals("DECIMAL");
             if (!using && (textLike || numericLike)) {
