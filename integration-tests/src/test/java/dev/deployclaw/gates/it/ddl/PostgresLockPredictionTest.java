@@ -34,8 +34,10 @@ import static org.assertj.core.api.Assertions.assertThat;
  *
  * <p>Statements that can run in a transaction run inside one that is rolled back. Those that cannot
  * ({@code CONCURRENTLY}, {@code VACUUM}) are observed differently: other sessions hold ExclusiveLock on each
- * predicted table (it conflicts with every mode but the AccessShareLock VACUUM takes first to look the table up), the statement queues behind them, and {@code pg_locks} shows the mode it waits for ({@code granted = false});
- * that table's holder lets go, and so on for the next table; the statement commits, the relfilenode is compared and the fixture is rebuilt.
+ * predicted table (it conflicts with every mode but the AccessShareLock VACUUM takes first to look the table up),
+ * the statement queues behind them, and {@code pg_locks} shows the mode it waits for ({@code granted = false});
+ * that table's holder lets go, and so on for the next table; the statement commits, the relfilenode is compared
+ * and the fixture is rebuilt.
  */
 class PostgresLockPredictionTest {
     static final String SCHEMA = "ddl_corpus";
