@@ -65,6 +65,18 @@ class DdlReviewerTest {
     }
 
     @Test
+    void anOverrideAfterTheSemicolonOnTheSameLineBelongsToThatStatementAndBlockCommentsWorkToo() {
+        DdlReview r = review("create index a on orders (x); -- deployclaw:allow create-index-blocking orders is read-only\n"
+                + "/* deployclaw:allow drop-column column unused since v12 */ alter table orders drop column legacy;\n"
+                + "create index b on orders (y);", rows("orders", 5000));
+        assertThat(r.findings()).filteredOn(Finding::acknowledged).extracting(Finding::statementIndex, Finding::ruleId)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple(1, "create-index-blocking"),
+                        org.assertj.core.groups.Tuple.tuple(2, "drop-column"));
+        assertThat(r.findings()).filteredOn(f -> f.statementIndex() == 3 && f.ruleId().equals("create-index-blocking"))
+                .allMatch(Finding::blocks);
+    }
+
+    @Test
     void aStaleOverrideIsReportedAndAnUnknownIdOrMissingReasonIsAnError() {
         DdlReview stale = review("-- deployclaw:allow drop-column nothing is dropped here\ncreate index i on orders (s);",
                 rows("orders", 10));

@@ -79,6 +79,22 @@ class StatementAnalyzerTest {
     }
 
     @Test
+    void mysqlAlgorithmsFollowTheOnlineDdlTables() {
+        StatementAnalyzer my80 = StatementAnalyzer.of(DatabaseKind.MYSQL, ServerVersion.parse("8.0.27"));
+        StatementAnalyzer my84 = StatementAnalyzer.of(DatabaseKind.MYSQL, ServerVersion.parse("8.4.0"));
+        assertThat(my80.analyze("alter table t rename column a to b").algorithm()).contains(MySqlAlgorithm.INPLACE_LOCK_NONE);
+        assertThat(my84.analyze("alter table t rename column a to b").algorithm()).contains(MySqlAlgorithm.INSTANT);
+        assertThat(my84.analyze("alter table t drop primary key").algorithm()).contains(MySqlAlgorithm.COPY);
+        assertThat(my84.analyze("alter table t drop primary key, add primary key (id, a)").algorithm())
+                .contains(MySqlAlgorithm.INPLACE_LOCK_NONE);
+        assertThat(my84.analyze("alter table t add constraint f foreign key (a) references p (id)").algorithm())
+                .contains(MySqlAlgorithm.COPY);
+        assertThat(my84.analyze("alter table t add fulltext index ft (b)").algorithm()).contains(MySqlAlgorithm.INPLACE_LOCK_SHARED);
+        assertThat(my84.analyze("alter table t add column x int").canRunInTransaction()).as("DDL commits").isFalse();
+        assertThat(my84.analyze("delete from t where id = 1").canRunInTransaction()).isTrue();
+    }
+
+    @Test
     void parsesMariaDbVersionStringsWithTheReplicationPrefix() {
         assertThat(ServerVersion.parse("5.5.5-10.11.6-MariaDB-0+deb12u1")).isEqualTo(ServerVersion.of(10, 11, 6));
         assertThat(ServerVersion.parse("15.4 (Debian)")).isEqualTo(ServerVersion.of(15, 4, 0));
