@@ -105,7 +105,8 @@ final class AnalyzeCommand implements Callable<Integer> {
         try {
             ServerVersion version = given.orElse(StatementAnalyzer.defaultVersion(kind));
             Optional<Dialect> live = Optional.empty();
-            String defaultSchema = schema == null ? (kind == DatabaseKind.POSTGRESQL ? "public" : "") : schema;
+            // without a database, unqualified names stay as written (the search path is not known)
+            String defaultSchema = schema;
             String sizeNote = null;
             if (url != null) {
                 try {
