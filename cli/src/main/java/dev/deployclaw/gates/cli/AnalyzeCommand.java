@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.deployclaw.gates.core.ddl.ColumnCatalog;
 import dev.deployclaw.gates.core.ddl.DdlReview;
 import dev.deployclaw.gates.core.ddl.DdlReviewer;
 import dev.deployclaw.gates.core.ddl.DdlRules;
@@ -162,6 +163,16 @@ final class AnalyzeCommand implements Callable<Integer> {
                 }
                 List<StatementAnalysis> analyses = reviewer.analyze(statements);
                 Optional<Map<TableRef, TableSize>> sizes = Optional.empty();
+                if (live.isPresent() && !DdlReviewer.tablesWithTypeChanges(analyses, defaultSchema).isEmpty()) {
+                    try {
+                        analyses = reviewer.analyze(statements, ColumnCatalog.of(live.get().columnTypes(c,
+                                DdlReviewer.tablesWithTypeChanges(analyses, defaultSchema), defaultSchema), defaultSchema));
+                    } catch (SQLException e) {
+                        if (!"0A000".equals(e.getSQLState())) {
+                            throw new ConnectionFailure("cannot read column types: " + Secrets.mask(e.getMessage()), e);
+                        }
+                    }
+                }
                 if (live.isPresent()) {
                     try {
                         sizes = Optional.of(live.get().tableSizes(c, DdlReviewer.relationsToMeasure(analyses, defaultSchema),

@@ -36,7 +36,22 @@ public final class DdlReviewer {
     }
 
     public List<StatementAnalysis> analyze(List<String> statements) {
-        return statements.stream().map(analyzer::analyze).toList();
+        return analyze(statements, ColumnCatalog.NONE);
+    }
+
+    public List<StatementAnalysis> analyze(List<String> statements, ColumnCatalog catalog) {
+        return statements.stream().map(s -> analyzer.analyze(s, catalog)).toList();
+    }
+
+    /** Tables whose column types would sharpen the analysis ({@code ALTER COLUMN … TYPE}), resolved. */
+    public static java.util.Set<TableRef> tablesWithTypeChanges(List<StatementAnalysis> analyses, String defaultSchema) {
+        java.util.Set<TableRef> out = new LinkedHashSet<>();
+        for (StatementAnalysis a : analyses) {
+            if (a.has(StatementKind.ALTER_COLUMN_TYPE)) {
+                a.tables().forEach(t -> out.add(resolve(t, defaultSchema)));
+            }
+        }
+        return out;
     }
 
     /**

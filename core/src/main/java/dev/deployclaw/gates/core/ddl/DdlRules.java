@@ -93,8 +93,15 @@ public final class DdlRules {
                         if (!a.has(ALTER_COLUMN_TYPE)) {
                             return Optional.empty();
                         }
-                        return a.rewrites() ? Match.of("the type change rewrites " + tables(a))
-                                : Match.capped("the type change on " + tables(a) + " is predicted binary-coercible (no rewrite):"
+                        if (a.rewrites()) {
+                            return Match.of("the type change rewrites " + tables(a));
+                        }
+                        if (a.notes().stream().anyMatch(n -> n.startsWith(PostgresRules.ASSUMED_COERCIBLE))) {
+                            return Match.capped("the type change on " + tables(a) + " is assumed binary-coercible (the current"
+                                    + " type is not known without a database): if the column is not a shorter varchar/text or a"
+                                    + " numeric of lower precision, PostgreSQL rewrites the table under AccessExclusiveLock", WARN);
+                        }
+                        return Match.capped("the type change on " + tables(a) + " is binary-coercible (no rewrite):"
                                 + " AccessExclusiveLock is held only briefly", INFO);
                     }),
             new DdlRule("constraint-validation-under-lock", BLOCK, SIZE_AWARE,

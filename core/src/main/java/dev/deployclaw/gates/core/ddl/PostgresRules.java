@@ -23,14 +23,19 @@ final class PostgresRules {
     private static final Set<String> COLUMN_CONSTRAINT_WORDS = Set.of("NOT", "NULL", "CONSTRAINT", "CHECK", "REFERENCES",
             "PRIMARY", "UNIQUE", "GENERATED", "COLLATE", "DEFAULT");
 
+    /** Marks a type change predicted without a rewrite by assumption, not from the catalog. */
+    static final String ASSUMED_COERCIBLE = "Predicted without a rewrite";
+
     private final Sql s;
     private final StatementAnalyzer.Builder b;
     private final ServerVersion version;
+    private final ColumnCatalog catalog;
 
-    PostgresRules(Sql s, StatementAnalyzer.Builder b, ServerVersion version) {
+    PostgresRules(Sql s, StatementAnalyzer.Builder b, ServerVersion version, ColumnCatalog catalog) {
         this.s = s;
         this.b = b;
         this.version = version;
+        this.catalog = catalog;
     }
 
     void classify() {
@@ -611,8 +616,20 @@ final class PostgresRules {
             boolean textLike = base.equals("TEXT") || base.equals("VARCHAR")
                     || (base.equals("CHARACTER") && s.is(typeAt + 1, "VARYING"));
             boolean numericLike = base.equals("NUMERIC") || base.equals("DECIMAL");
-            if (!using && (textLike || numericLike)) {
-                b.note("Predicted without a rewrite: assumes a binary-coercible widening (varchar(n) to a longer varchar"
+            int typeEnd = usingAt > 0 ? usingAt : s.indexAtDepth0("COLLATE", typeAt, to) > 0
+                    ? s.indexAtDepth0("COLLATE", typeAt, to) : to;
+            String newType = s.text(typeAt, typeEnd);
+            java.util.Optional<String> current = catalog.typeOf(table, Tokens.unquote(s.tok(i)));
+            if (current.isPresent()) {
+                boolean coercible = !using && PgTypes.binaryCoercible(current.get(), newType);
+                b.note("Current type " + current.get() + " (live catalog): " + (coercible ? "binary-coercible to " + newType
+                        + ", no rewrite" : "changing it to " + newType + " rewrites the table") + ".");
+                if (!coercible) {
+                    b.rewrites = true;
+                    b.scans = true;
+                }
+            } else if (!using && (textLike || numericLike)) {
+                b.note(ASSUMED_COERCIBLE + ": assumes a binary-coercible widening (varchar(n) to a longer varchar"
                         + " or text, numeric(p,s) to a larger precision); from any other type PostgreSQL rewrites the table.");
             } else {
                 b.rewrites = true;

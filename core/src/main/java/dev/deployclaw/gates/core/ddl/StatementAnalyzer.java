@@ -62,14 +62,20 @@ public final class StatementAnalyzer {
     }
 
     public StatementAnalysis analyze(String sql) {
+        return analyze(sql, ColumnCatalog.NONE);
+    }
+
+    /** With current column types from the live catalog, {@code ALTER COLUMN … TYPE} is judged exactly. */
+    public StatementAnalysis analyze(String sql, ColumnCatalog catalog) {
         Objects.requireNonNull(sql, "sql");
+        Objects.requireNonNull(catalog, "catalog");
         Builder b = new Builder(sql);
         Sql s = Sql.of(sql);
         try {
             if (s.size() == 0) {
                 b.kind(StatementKind.OTHER_OBJECT);
             } else if (database == DatabaseKind.POSTGRESQL) {
-                new PostgresRules(s, b, version).classify();
+                new PostgresRules(s, b, version, catalog).classify();
             } else {
                 new MySqlRules(s, b, version, database).classify();
             }

@@ -107,4 +107,14 @@ public interface Dialect {
             throws SQLException {
         throw new SQLException("table sizes are not supported by the " + kind() + " dialect", "0A000");
     }
+
+    /**
+     * The current type of every column of {@code tables} ({@code format_type} on PostgreSQL), keyed by the resolved
+     * table and the column name, in one query; missing tables are absent. Lets the {@code ddl-risk} gate judge
+     * {@code ALTER COLUMN … TYPE} exactly. The default throws {@code SQLException} with SQLSTATE {@code 0A000}.
+     */
+    default Map<TableRef, Map<String, String>> columnTypes(Connection probe, Collection<TableRef> tables, String defaultSchema)
+            throws SQLException {
+        throw new SQLException("column types are not supported by the " + kind() + " dialect", "0A000");
+    }
 }

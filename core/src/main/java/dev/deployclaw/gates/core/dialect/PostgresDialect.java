@@ -497,4 +497,36 @@ public final class PostgresDialect implements Dialect {
         }
         return out;
     }
+
+    @Override
+    public Map<TableRef, Map<String, String>> columnTypes(Connection probe, Collection<TableRef> tables, String defaultSchema)
+            throws SQLException {
+        Map<TableRef, Map<String, String>> out = new LinkedHashMap<>();
+        if (tables.isEmpty()) {
+            return out;
+        }
+        List<String> schemas = new ArrayList<>();
+        List<String> names = new ArrayList<>();
+        for (TableRef t : tables) {
+            schemas.add(t.schemaOr(defaultSchema));
+            names.add(t.name());
+        }
+        String sql = "select x.s, x.r, a.attname, format_type(a.atttypid, a.atttypmod)"
+                + " from unnest(?::text[], ?::text[]) as x(s, r)"
+                + " join pg_namespace n on n.nspname = x.s"
+                + " join pg_class c on c.relnamespace = n.oid and c.relname = x.r and c.relkind in ('r', 'p', 'm')"
+                + " join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped"
+                + " order by 1, 2, a.attnum";
+        try (PreparedStatement ps = probe.prepareStatement(sql)) {
+            ps.setArray(1, array(probe, "text", schemas.toArray()));
+            ps.setArray(2, array(probe, "text", names.toArray()));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.computeIfAbsent(TableRef.of(rs.getString(1), rs.getString(2)), k -> new LinkedHashMap<>())
+                            .put(rs.getString(3), rs.getString(4));
+                }
+            }
+        }
+        return out;
+    }
 }

@@ -1,5 +1,6 @@
 package dev.deployclaw.gates.core.gate;
 
+import dev.deployclaw.gates.core.ddl.ColumnCatalog;
 import dev.deployclaw.gates.core.ddl.DdlReview;
 import dev.deployclaw.gates.core.ddl.DdlReviewer;
 import dev.deployclaw.gates.core.ddl.DdlRules;
@@ -54,6 +55,18 @@ public final class DdlRiskGate implements Gate {
         DdlReviewer reviewer = new DdlReviewer(StatementAnalyzer.of(ctx.dialect().kind(), version), DdlRules.defaults(),
                 ctx.config().ddlSizeThresholds());
         List<StatementAnalysis> analyses = reviewer.analyze(statements);
+        Set<TableRef> typeChanges = DdlReviewer.tablesWithTypeChanges(analyses, ctx.defaultSchema());
+        if (!typeChanges.isEmpty()) {
+            try {
+                analyses = reviewer.analyze(statements, ColumnCatalog.of(ctx.dialect().columnTypes(ctx.probe(), typeChanges,
+                        ctx.defaultSchema()), ctx.defaultSchema()));
+            } catch (SQLException e) {
+                if (!NOT_SUPPORTED.equals(e.getSQLState())) {
+                    throw e;
+                }
+                // without column types the type change keeps its stated assumption
+            }
+        }
         Set<TableRef> relations = DdlReviewer.relationsToMeasure(analyses, ctx.defaultSchema());
         Optional<Map<TableRef, TableSize>> sizes;
         String sizeNote = "";

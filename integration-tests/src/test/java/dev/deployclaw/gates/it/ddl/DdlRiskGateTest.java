@@ -109,6 +109,15 @@ class DdlRiskGateTest {
     }
 
     @Test
+    void aTypeChangeIsJudgedFromTheLiveColumnType() {
+        Verdict rewrite = run(BIG, "set lock_timeout = '1s'; alter table orders alter column status type varchar(10);");
+        assertThat(rewrite.outcome()).isEqualTo(Outcome.FAILED);
+        assertThat(rewrite.detail()).contains("column-type-change").contains("rewrites");
+        Verdict coercible = run(BIG, "set lock_timeout = '1s'; alter table orders alter column status type varchar;");
+        assertThat(coercible.blocks()).as(coercible.detail()).isFalse();
+    }
+
+    @Test
     void readsSizesInOneQueryWithTheNeverAnalyzedFallbackAndIndexesStandingForTheirTable() throws SQLException {
         try (Connection c = TestDatabases.connect(url)) {
             Map<TableRef, TableSize> sizes = new PostgresDialect().tableSizes(c, List.of(TableRef.of(null, "orders"),

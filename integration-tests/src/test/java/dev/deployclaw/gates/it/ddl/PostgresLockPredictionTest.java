@@ -1,10 +1,12 @@
 package dev.deployclaw.gates.it.ddl;
 
+import dev.deployclaw.gates.core.ddl.ColumnCatalog;
 import dev.deployclaw.gates.core.ddl.LockMode;
 import dev.deployclaw.gates.core.ddl.StatementAnalysis;
 import dev.deployclaw.gates.core.ddl.StatementAnalyzer;
 import dev.deployclaw.gates.core.ddl.TableRef;
 import dev.deployclaw.gates.core.dialect.DatabaseKind;
+import dev.deployclaw.gates.core.dialect.PostgresDialect;
 import dev.deployclaw.gates.it.support.TestDatabases;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -114,7 +116,12 @@ class PostgresLockPredictionTest {
             "refresh materialized view events_mv",
             "refresh materialized view concurrently events_mv",
             "alter table orders alter column code type varchar(20) using code",
-            "alter table orders alter column code type varchar(20) using upper(code)");
+            "alter table orders alter column code type varchar(20) using upper(code)",
+            "alter table orders alter column customer_id type text",
+            "alter table orders alter column code type varchar(10)",
+            "alter table orders alter column note type varchar(50)",
+            "alter table orders alter column note type varchar",
+            "alter table orders alter column amount type numeric(10,3)");
 
     static final List<String> OUTSIDE_TRANSACTION = List.of(
             "create index concurrently orders_status_cidx on orders (status)",
@@ -174,10 +181,11 @@ class PostgresLockPredictionTest {
     @TestFactory
     Stream<DynamicTest> predictedLockAndRewriteEqualWhatPostgresDidInsideARolledBackTransaction() {
         return IN_TRANSACTION.stream().map(sql -> DynamicTest.dynamicTest(sql, () -> {
-            StatementAnalysis a = ANALYZER.analyze(sql);
-            assertThat(a.understood()).as("understood: %s", a.notes()).isTrue();
-            assertThat(a.canRunInTransaction()).isTrue();
             try (Connection c = TestDatabases.connect(url); Statement st = c.createStatement()) {
+                // the current column types from the catalog, as the ddl-risk gate reads them
+                StatementAnalysis a = ANALYZER.analyze(sql, catalog(c));
+                assertThat(a.understood()).as("understood: %s", a.notes()).isTrue();
+                assertThat(a.canRunInTransaction()).isTrue();
                 st.execute("set search_path = " + SCHEMA);
                 c.setAutoCommit(false);
                 Map<String, Long> before = relfilenodes(c);
@@ -273,6 +281,11 @@ class PostgresLockPredictionTest {
                 rebuild();
             }
         }));
+    }
+
+    static ColumnCatalog catalog(Connection c) throws SQLException {
+        List<TableRef> tables = relfilenodes(c).keySet().stream().map(n -> TableRef.of(SCHEMA, n)).toList();
+        return ColumnCatalog.of(new PostgresDialect().columnTypes(c, tables, SCHEMA), SCHEMA);
     }
 
     interface SqlAction {
