@@ -122,7 +122,7 @@ public final class DdlRules {
                             + " constraint already proves it (PostgreSQL 12+).",
                     "ADD CONSTRAINT c CHECK (col IS NOT NULL) NOT VALID; VALIDATE CONSTRAINT c; then SET NOT NULL (no"
                             + " scan); then DROP CONSTRAINT c.",
-                    (a, s) -> a.has(SET_NOT_NULL)
+                    (a, s) -> a.has(SET_NOT_NULL) && a.database() == DatabaseKind.POSTGRESQL
                             ? Match.of("SET NOT NULL scans " + tables(a) + " under AccessExclusiveLock") : Optional.empty()),
             new DdlRule("unique-constraint-under-lock", BLOCK, SIZE_AWARE,
                     "Adding a UNIQUE or PRIMARY KEY constraint builds its index while holding AccessExclusiveLock.",

@@ -77,7 +77,7 @@ public final class StatementAnalyzer {
             } else if (database == DatabaseKind.POSTGRESQL) {
                 new PostgresRules(s, b, version, catalog).classify();
             } else {
-                new MySqlRules(s, b, version, database).classify();
+                new MySqlRules(s, b, version, database, catalog).classify();
             }
         } catch (RuntimeException e) {
             // a classifier bug must not pass a statement: treat it as not understood

@@ -111,7 +111,10 @@ public interface Dialect {
     /**
      * The current type of every column of {@code tables} ({@code format_type} on PostgreSQL), keyed by the resolved
      * table and the column name, in one query; missing tables are absent. Lets the {@code ddl-risk} gate judge
-     * {@code ALTER COLUMN … TYPE} exactly. The default throws {@code SQLException} with SQLSTATE {@code 0A000}.
+     * {@code ALTER COLUMN … TYPE} (MySQL/MariaDB: {@code MODIFY} / {@code CHANGE}) exactly. The default throws
+     * {@code SQLException} with SQLSTATE {@code 0A000}. MySQL/MariaDB: from {@code information_schema.COLUMNS},
+     * {@code COLUMN_TYPE} followed by {@code " not null"} when {@code IS_NULLABLE = 'NO'} (e.g. {@code int(11) not null}),
+     * which is what the analyser compares against.
      */
     default Map<TableRef, Map<String, String>> columnTypes(Connection probe, Collection<TableRef> tables, String defaultSchema)
             throws SQLException {

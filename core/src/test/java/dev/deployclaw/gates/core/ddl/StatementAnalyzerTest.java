@@ -95,6 +95,19 @@ class StatementAnalyzerTest {
     }
 
     @Test
+    void modifyIsJudgedFromTheCurrentColumnDefinitionWhenTheCatalogIsKnown() {
+        ColumnCatalog catalog = ColumnCatalog.of(java.util.Map.of(TableRef.of("app", "t"),
+                java.util.Map.of("b", "varchar(20)", "d", "int(11) not null")), "app");
+        StatementAnalyzer my = StatementAnalyzer.of(DatabaseKind.MYSQL, ServerVersion.parse("8.0.36"));
+        assertThat(my.analyze("alter table t modify b varchar(60)", catalog).algorithm()).contains(MySqlAlgorithm.INPLACE_LOCK_NONE);
+        assertThat(my.analyze("alter table t modify b varchar(100)", catalog).algorithm())
+                .as("the length prefix grows from 1 to 2 bytes").contains(MySqlAlgorithm.COPY);
+        assertThat(maria.analyze("alter table t modify d int null", catalog).algorithm()).contains(MySqlAlgorithm.INPLACE_LOCK_NONE);
+        assertThat(maria.analyze("alter table t modify d int not null default 5", catalog).algorithm()).contains(MySqlAlgorithm.INSTANT);
+        assertThat(maria.analyze("alter table t modify d bigint not null").algorithm()).as("no catalog: assumed").contains(MySqlAlgorithm.COPY);
+    }
+
+    @Test
     void parsesMariaDbVersionStringsWithTheReplicationPrefix() {
         assertThat(ServerVersion.parse("5.5.5-10.11.6-MariaDB-0+deb12u1")).isEqualTo(ServerVersion.of(10, 11, 6));
         assertThat(ServerVersion.parse("15.4 (Debian)")).isEqualTo(ServerVersion.of(15, 4, 0));
