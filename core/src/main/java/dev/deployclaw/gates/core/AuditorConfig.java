@@ -1,5 +1,6 @@
 package dev.deployclaw.gates.core;
 
+import dev.deployclaw.gates.core.ddl.SizeThresholds;
 import dev.deployclaw.gates.core.internal.Identifiers;
 
 import javax.sql.DataSource;
@@ -26,6 +27,8 @@ public final class AuditorConfig {
     public static final Duration DEFAULT_MIN_BINLOG_RETENTION = Duration.ofDays(7);
     /** Largest accepted minBinlogRetention: retention policies are often counted in weeks or months. */
     public static final Duration MAX_BINLOG_RETENTION = Duration.ofDays(3650);
+    public static final int DEFAULT_LOCK_RETRIES = 2;
+    public static final Duration DEFAULT_LOCK_RETRY_BACKOFF = Duration.ofMillis(250);
     public static final String DEFAULT_HEARTBEAT_TABLE = "public.deployclaw_heartbeat";
     /** The largest duration any setting accepts: one week. Larger values are almost always a unit mistake. */
     public static final Duration MAX_DURATION = Duration.ofDays(7);
@@ -48,6 +51,9 @@ public final class AuditorConfig {
     private final String heartbeatTable;
     private final Optional<String> tenantSchemaPattern;
     private final Duration minBinlogRetention;
+    private final SizeThresholds ddlSizeThresholds;
+    private final int lockRetries;
+    private final Duration lockRetryBackoff;
 
     private AuditorConfig(Builder b) {
         this.tenantId = Optional.ofNullable(b.tenantId);
@@ -68,6 +74,9 @@ public final class AuditorConfig {
         this.heartbeatTable = b.heartbeatTable;
         this.tenantSchemaPattern = Optional.ofNullable(b.tenantSchemaPattern);
         this.minBinlogRetention = b.minBinlogRetention;
+        this.ddlSizeThresholds = b.ddlSizeThresholds;
+        this.lockRetries = b.lockRetries;
+        this.lockRetryBackoff = b.lockRetryBackoff;
     }
 
     /** Starts a configuration for the primary database. */
@@ -96,6 +105,9 @@ public final class AuditorConfig {
         b.heartbeatTable = heartbeatTable;
         b.tenantSchemaPattern = tenantSchemaPattern.orElse(null);
         b.minBinlogRetention = minBinlogRetention;
+        b.ddlSizeThresholds = ddlSizeThresholds;
+        b.lockRetries = lockRetries;
+        b.lockRetryBackoff = lockRetryBackoff;
         return b;
     }
 
@@ -156,6 +168,21 @@ public final class AuditorConfig {
      */
     public Duration minBinlogRetention() { return minBinlogRetention; }
 
+    /**
+     * Table sizes at which a size-aware DDL finding becomes WARN and BLOCK (the {@code ddl-risk} gate). Default
+     * {@link SizeThresholds#DEFAULTS}: warn at 10,000 rows or 100 MiB, block at 1,000,000 rows or 1 GiB.
+     */
+    public SizeThresholds ddlSizeThresholds() { return ddlSizeThresholds; }
+
+    /**
+     * How many times {@code executeWithMonitoring} retries after a lock timeout before failing. Default
+     * {@value #DEFAULT_LOCK_RETRIES}.
+     */
+    public int lockRetries() { return lockRetries; }
+
+    /** Wait before the first retry after a lock timeout; doubled before each further one. Default 250 ms. */
+    public Duration lockRetryBackoff() { return lockRetryBackoff; }
+
     @Override
     public String toString() {
         return "AuditorConfig{tenantId=" + tenantId.orElse("-") + ", replicas=" + replicas.keySet()
@@ -184,6 +211,9 @@ public final class AuditorConfig {
         private String heartbeatTable = DEFAULT_HEARTBEAT_TABLE;
         private String tenantSchemaPattern;
         private Duration minBinlogRetention = DEFAULT_MIN_BINLOG_RETENTION;
+        private SizeThresholds ddlSizeThresholds = SizeThresholds.DEFAULTS;
+        private int lockRetries = DEFAULT_LOCK_RETRIES;
+        private Duration lockRetryBackoff = DEFAULT_LOCK_RETRY_BACKOFF;
 
         private Builder() {
         }
@@ -312,6 +342,25 @@ public final class AuditorConfig {
                 throw new IllegalArgumentException("minBinlogRetention must be at most 3650 days, but was " + d);
             }
             this.minBinlogRetention = d;
+            return this;
+        }
+
+        public Builder ddlSizeThresholds(SizeThresholds thresholds) {
+            this.ddlSizeThresholds = Objects.requireNonNull(thresholds, "ddlSizeThresholds must be set, but was null");
+            return this;
+        }
+
+        /** 0 to fail at the first lock timeout; at most 10. */
+        public Builder lockRetries(int retries) {
+            if (retries < 0 || retries > 10) {
+                throw new IllegalArgumentException("lockRetries must be between 0 and 10, but was " + retries);
+            }
+            this.lockRetries = retries;
+            return this;
+        }
+
+        public Builder lockRetryBackoff(Duration d) {
+            this.lockRetryBackoff = checkDuration("lockRetryBackoff", d, true);
             return this;
         }
 

@@ -16,11 +16,18 @@ import java.util.Optional;
  * @param transactional whether the statements ran in one transaction (false when a statement cannot, e.g.
  *                    {@code CREATE INDEX CONCURRENTLY}, or on MySQL where DDL commits on its own)
  * @param totalMs     wall time of the whole execution
+ * @param lockRetries how many times a lock timeout was retried (with exponential backoff) before it succeeded
  */
 public record ExecutionResult(String executionId, List<StatementExecution> statements, IsolationLevel isolation,
-                              Duration lockTimeout, boolean transactional, long totalMs) {
+                              Duration lockTimeout, boolean transactional, long totalMs, int lockRetries) {
     public ExecutionResult {
         statements = List.copyOf(statements);
+    }
+
+    /** Without retries, as before {@code lockRetries} existed. */
+    public ExecutionResult(String executionId, List<StatementExecution> statements, IsolationLevel isolation,
+                           Duration lockTimeout, boolean transactional, long totalMs) {
+        this(executionId, statements, isolation, lockTimeout, transactional, totalMs, 0);
     }
 
     /**
@@ -36,7 +43,8 @@ public record ExecutionResult(String executionId, List<StatementExecution> state
         long lock = statements.stream().mapToLong(s -> s.lockWaitMs().orElse(0L)).sum();
         boolean measured = statements.stream().anyMatch(s -> s.lockWaitMs().isPresent());
         return "Migration executed under " + isolation.sql() + " isolation with lock_timeout " + lockTimeout.toMillis() + "ms"
-                + (transactional ? " in one transaction" : " statement by statement") + ". "
+                + (transactional ? " in one transaction" : " statement by statement")
+                + (lockRetries > 0 ? " after " + lockRetries + " lock-timeout retr" + (lockRetries == 1 ? "y" : "ies") : "") + ". "
                 + (measured ? "Lock acquired in " + lock + "ms, completed in " + totalMs + "ms." : "Completed in " + totalMs + "ms.");
     }
 }

@@ -10,8 +10,11 @@ import java.util.Locale;
  * Splits a migration script into statements the way the server would read it: comments ({@code --},
  * {@code /* *}{@code /} nested on PostgreSQL, {@code #} on MySQL), single-quoted strings (with {@code E''} and
  * backslash escapes), quoted identifiers, PostgreSQL dollar quoting ({@code DO $$ … $$}, {@code $fn$ … $fn$})
- * and the MySQL client's {@code DELIMITER} command. Comments are kept inside a statement (they may carry
- * {@code deployclaw:allow} overrides); statements holding only comments are dropped.
+ * and the MySQL client's {@code DELIMITER} command. Routine bodies that contain semicolons without quoting are kept
+ * whole: PostgreSQL 14+ {@code BEGIN ATOMIC … END} and MySQL/MariaDB {@code CREATE PROCEDURE/FUNCTION/TRIGGER/EVENT
+ * … BEGIN … END} written without a {@code DELIMITER} change. Comments are kept inside a statement (they may carry
+ * {@code deployclaw:allow} overrides): those before a statement, and a line comment on the same line after its
+ * delimiter, belong to it. Statements holding only comments are dropped.
  *
  * <p>An unterminated string, identifier, comment or dollar quote is an error: a script the splitter cannot
  * read must not be guessed at.
@@ -23,6 +26,9 @@ public final class ScriptSplitter {
     /**
      * @throws SqlParseException naming the construct and the line where it started
      */
+    private static final java.util.Set<String> ROUTINES = java.util.Set.of("FUNCTION", "PROCEDURE", "TRIGGER", "EVENT");
+    private static final java.util.Set<String> COMPOUND_ENDS = java.util.Set.of("IF", "LOOP", "WHILE", "REPEAT", "FOR");
+
     public static List<String> split(String script, DatabaseKind kind) {
         if (script == null) {
             throw new IllegalArgumentException("script must be set, but was null");
@@ -38,6 +44,14 @@ public final class ScriptSplitter {
         int n = script.length();
         int i = 0;
         boolean atLineStart = true;
+        // routine bodies: BEGIN ATOMIC … END (PostgreSQL) / BEGIN … END (MySQL family) inside CREATE FUNCTION etc.
+        int blockDepth = 0;
+        int caseDepth = 0;
+        int blockStartLine = 0;
+        int words = 0;
+        String firstWord = "";
+        String prevWord = "";
+        boolean routine = false;
         while (i < n) {
             char c = script.charAt(i);
             if (!pg && atLineStart) {
@@ -49,6 +63,8 @@ public final class ScriptSplitter {
                         throw new SqlParseException("DELIMITER without a delimiter at line " + lineOf(script, i));
                     }
                     flush(cur, out);
+                    words = 0;
+                    routine = false;
                     delimiter = d;
                     i = lineEnd < 0 ? n : lineEnd + 1;
                     continue;
@@ -114,16 +130,93 @@ public final class ScriptSplitter {
                     continue;
                 }
             }
-            if (script.startsWith(delimiter, i)) {
+            if ((Character.isLetter(c) || c == '_') && (i == 0 || !identChar(script.charAt(i - 1)))) {
+                int j = i;
+                while (j < n && identChar(script.charAt(j))) {
+                    j++;
+                }
+                String w = script.substring(i, j).toUpperCase(Locale.ROOT);
+                cur.append(script, i, j);
+                i = j;
+                words++;
+                if (words == 1) {
+                    firstWord = w;
+                } else if (words <= 8 && firstWord.equals("CREATE") && ROUTINES.contains(w)) {
+                    routine = true;
+                }
+                if (routine && ";".equals(delimiter)) {
+                    if (blockDepth == 0 && (pg ? w.equals("ATOMIC") && prevWord.equals("BEGIN")
+                            : w.equals("BEGIN") && !nextWord(script, i).matches("WORK|TRANSACTION"))) {
+                        blockDepth = 1;
+                        caseDepth = 0;
+                        blockStartLine = lineOf(script, i);
+                    } else if (blockDepth > 0) {
+                        if (!pg && w.equals("BEGIN")) {
+                            blockDepth++;
+                        } else if (w.equals("CASE") && !prevWord.equals("END")) {
+                            caseDepth++;
+                        } else if (w.equals("END")) {
+                            String next = nextWord(script, i);
+                            if (next.equals("CASE")) {
+                                caseDepth = Math.max(0, caseDepth - 1);
+                            } else if (!COMPOUND_ENDS.contains(next)) {
+                                if (caseDepth > 0) {
+                                    caseDepth--;
+                                } else {
+                                    blockDepth--;
+                                }
+                            }
+                        }
+                    }
+                }
+                prevWord = w;
+                continue;
+            }
+            if (blockDepth == 0 && script.startsWith(delimiter, i)) {
+                int before = out.size();
                 flush(cur, out);
+                words = 0;
+                routine = false;
+                prevWord = "";
                 i += delimiter.length();
+                // a line comment after the delimiter on the same line belongs to this statement (overrides)
+                int j = i;
+                while (j < n && (script.charAt(j) == ' ' || script.charAt(j) == '\t')) {
+                    j++;
+                }
+                if (out.size() > before && (script.startsWith("--", j) || (!pg && j < n && script.charAt(j) == '#'))) {
+                    int end = script.indexOf('\n', j);
+                    end = end < 0 ? n : end;
+                    out.set(out.size() - 1, out.get(out.size() - 1) + " " + script.substring(j, end));
+                    i = end;
+                }
                 continue;
             }
             cur.append(c);
             i++;
         }
+        if (blockDepth > 0) {
+            throw new SqlParseException("unterminated BEGIN … END routine body starting at line " + blockStartLine);
+        }
         flush(cur, out);
         return out;
+    }
+
+    private static boolean identChar(char c) {
+        return Character.isLetterOrDigit(c) || c == '_' || c == '$';
+    }
+
+    /** The next word after whitespace, upper case; empty when something else comes first. */
+    private static String nextWord(String s, int i) {
+        int n = s.length();
+        while (i < n && Character.isWhitespace(s.charAt(i))) {
+            i++;
+        }
+        int j = i;
+        while (j < n && identChar(s.charAt(j))) {
+            j++;
+        }
+        return s.substring(i, j).toUpperCase(Locale.ROOT);
     }
 
     /** True when the text holds nothing but whitespace and comments. */

@@ -41,6 +41,15 @@ public final class TouchedTables {
                 if (rename > 0 && "TO".equals(upper(t, rename + 1))) {
                     addName(t, rename + 2, out);
                 }
+                // ATTACH / DETACH PARTITION p, INHERIT / NO INHERIT parent: those tables are locked too
+                for (int k = i; k < t.size() - 1; k++) {
+                    String u = upper(t, k);
+                    if ((u.equals("ATTACH") || u.equals("DETACH")) && "PARTITION".equals(upper(t, k + 1))) {
+                        addName(t, k + 2, out);
+                    } else if (u.equals("INHERIT")) {
+                        addName(t, k + 1, out);
+                    }
+                }
             }
             case "CREATE" -> {
                 int i = skip(t, 1, "OR", "REPLACE", "UNIQUE", "TEMP", "TEMPORARY", "UNLOGGED", "GLOBAL", "LOCAL");
@@ -54,6 +63,10 @@ public final class TouchedTables {
                 } else if (what.equals("TABLE")) {
                     addName(t, skip(t, i + 1, "IF", "NOT", "EXISTS"), out);
                     collectAfter(t, "REFERENCES", out);
+                    int partOf = indexOf(t, "PARTITION", i);
+                    if (partOf > 0 && "OF".equals(upper(t, partOf + 1))) {
+                        addName(t, partOf + 2, out);
+                    }
                 } else if (what.equals("TRIGGER") || what.equals("POLICY") || what.equals("RULE")) {
                     int on = indexOf(t, "ON", i);
                     if (on < 0) {
@@ -172,6 +185,12 @@ public final class TouchedTables {
                 if (to > 0) {
                     addName(t, to + 1, out);
                 }
+            }
+            case "REFRESH" -> {
+                if (!"MATERIALIZED".equals(upper(t, 1))) {
+                    return Optional.empty();
+                }
+                addName(t, skip(t, 3, "CONCURRENTLY"), out);
             }
             case "SET", "SELECT", "RESET", "BEGIN", "COMMIT", "START", "ROLLBACK", "SAVEPOINT", "RELEASE" -> {
                 return Optional.of(Set.of());

@@ -2,6 +2,7 @@ package dev.deployclaw.gates.core.dialect;
 
 import dev.deployclaw.gates.core.IsolationLevel;
 import dev.deployclaw.gates.core.ddl.TableRef;
+import dev.deployclaw.gates.core.ddl.TableSize;
 
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -9,6 +10,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -211,5 +213,32 @@ public interface Dialect {
     /** True when DDL commits on its own (MySQL family): isolation cannot protect a DDL statement. */
     default boolean ddlAutoCommits() {
         return kind().mysqlFamily();
+    }
+
+    /**
+     * Live size estimates of {@code relations} (tables, or indexes standing for the table that owns them), read in
+     * ONE query: estimated rows and total bytes. Keys are the requested relations with their schema resolved against
+     * {@code defaultSchema}; relations that do not exist are absent from the map.
+     *
+     * <p>The default throws {@code SQLException} with SQLSTATE {@code 0A000}: a dialect without it leaves the
+     * {@code ddl-risk} gate with each rule's default severity (fail closed). MySQL/MariaDB: {@code TABLE_ROWS} and
+     * {@code DATA_LENGTH + INDEX_LENGTH} from {@code information_schema.TABLES}.
+     */
+    default Map<TableRef, TableSize> tableSizes(Connection probe, Collection<TableRef> relations, String defaultSchema)
+            throws SQLException {
+        throw new SQLException("table sizes are not supported by the " + kind() + " dialect", "0A000");
+    }
+
+    /**
+     * The current type of every column of {@code tables} ({@code format_type} on PostgreSQL), keyed by the resolved
+     * table and the column name, in one query; missing tables are absent. Lets the {@code ddl-risk} gate judge
+     * {@code ALTER COLUMN … TYPE} (MySQL/MariaDB: {@code MODIFY} / {@code CHANGE}) exactly. The default throws
+     * {@code SQLException} with SQLSTATE {@code 0A000}. MySQL/MariaDB: from {@code information_schema.COLUMNS},
+     * {@code COLUMN_TYPE} followed by {@code " not null"} when {@code IS_NULLABLE = 'NO'} (e.g. {@code int(11) not null}),
+     * which is what the analyser compares against.
+     */
+    default Map<TableRef, Map<String, String>> columnTypes(Connection probe, Collection<TableRef> tables, String defaultSchema)
+            throws SQLException {
+        throw new SQLException("column types are not supported by the " + kind() + " dialect", "0A000");
     }
 }

@@ -2,6 +2,7 @@ package dev.deployclaw.gates.core.dialect;
 
 import dev.deployclaw.gates.core.IsolationLevel;
 import dev.deployclaw.gates.core.ddl.TableRef;
+import dev.deployclaw.gates.core.ddl.TableSize;
 import dev.deployclaw.gates.core.internal.Identifiers;
 
 import java.sql.Array;
@@ -19,6 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.Set;
 
@@ -477,5 +479,100 @@ public final class PostgresDialect implements Dialect {
 
     private static String nvl(String s, String dflt) {
         return s == null ? dflt : s;
+    }
+
+    /**
+     * {@code pg_class.reltuples} when every (leaf) table was analyzed; {@code -1} means never analyzed (PostgreSQL
+     * 14+), then {@code pg_stat_user_tables.n_live_tup}, then only {@code pg_total_relation_size}. A partitioned table
+     * sums its partitions; an index stands for its table.
+     */
+    @Override
+    public Map<TableRef, TableSize> tableSizes(Connection probe, Collection<TableRef> relations, String defaultSchema)
+            throws SQLException {
+        Map<TableRef, TableSize> out = new LinkedHashMap<>();
+        if (relations.isEmpty()) {
+            return out;
+        }
+        List<String> schemas = new ArrayList<>();
+        List<String> names = new ArrayList<>();
+        for (TableRef t : relations) {
+            schemas.add(t.schemaOr(defaultSchema));
+            names.add(t.name());
+        }
+        String sql = "select x.s, x.r, tn.nspname, c2.relname, z.tuples, z.never_analyzed, z.live, z.bytes"
+                + " from unnest(?::text[], ?::text[]) as x(s, r)"
+                + " join pg_namespace n on n.nspname = x.s"
+                + " join pg_class c on c.relnamespace = n.oid and c.relname = x.r and c.relkind in ('r', 'p', 'm', 'i', 'I')"
+                + " left join pg_index i on i.indexrelid = c.oid"
+                + " join pg_class c2 on c2.oid = coalesce(i.indrelid, c.oid)"
+                + " join pg_namespace tn on tn.oid = c2.relnamespace"
+                + " cross join lateral ("
+                + "   select (sum(p.reltuples) filter (where p.reltuples >= 0))::bigint as tuples,"
+                + "          coalesce(bool_or(p.reltuples < 0 and p.relkind in ('r', 'm')), false) as never_analyzed,"
+                + "          sum(coalesce(s.n_live_tup, 0))::bigint as live,"
+                + "          sum(pg_total_relation_size(p.oid))::bigint as bytes"
+                + "   from (select c2.oid as relid where c2.relkind <> 'p'"
+                + "         union select relid from pg_partition_tree(c2.oid) where c2.relkind = 'p') pt"
+                + "   join pg_class p on p.oid = pt.relid"
+                + "   left join pg_stat_user_tables s on s.relid = p.oid) z";
+        try (PreparedStatement ps = probe.prepareStatement(sql)) {
+            ps.setArray(1, array(probe, "text", schemas.toArray()));
+            ps.setArray(2, array(probe, "text", names.toArray()));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    TableRef asked = TableRef.of(rs.getString(1), rs.getString(2));
+                    TableRef table = TableRef.of(rs.getString(3), rs.getString(4));
+                    long tuples = rs.getLong(5);
+                    boolean tuplesKnown = !rs.wasNull();
+                    boolean neverAnalyzed = rs.getBoolean(6);
+                    long live = rs.getLong(7);
+                    long bytes = rs.getLong(8);
+                    TableSize size;
+                    if (tuplesKnown && !neverAnalyzed) {
+                        size = new TableSize(table, OptionalLong.of(tuples), bytes, "pg_class.reltuples");
+                    } else if (live > 0) {
+                        size = new TableSize(table, OptionalLong.of(live), bytes,
+                                "pg_stat_user_tables.n_live_tup; reltuples = -1, never analyzed");
+                    } else {
+                        size = new TableSize(table, OptionalLong.empty(), bytes,
+                                "pg_total_relation_size; never analyzed, no live-tuple count yet");
+                    }
+                    out.put(asked, size);
+                }
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public Map<TableRef, Map<String, String>> columnTypes(Connection probe, Collection<TableRef> tables, String defaultSchema)
+            throws SQLException {
+        Map<TableRef, Map<String, String>> out = new LinkedHashMap<>();
+        if (tables.isEmpty()) {
+            return out;
+        }
+        List<String> schemas = new ArrayList<>();
+        List<String> names = new ArrayList<>();
+        for (TableRef t : tables) {
+            schemas.add(t.schemaOr(defaultSchema));
+            names.add(t.name());
+        }
+        String sql = "select x.s, x.r, a.attname, format_type(a.atttypid, a.atttypmod)"
+                + " from unnest(?::text[], ?::text[]) as x(s, r)"
+                + " join pg_namespace n on n.nspname = x.s"
+                + " join pg_class c on c.relnamespace = n.oid and c.relname = x.r and c.relkind in ('r', 'p', 'm')"
+                + " join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped"
+                + " order by 1, 2, a.attnum";
+        try (PreparedStatement ps = probe.prepareStatement(sql)) {
+            ps.setArray(1, array(probe, "text", schemas.toArray()));
+            ps.setArray(2, array(probe, "text", names.toArray()));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.computeIfAbsent(TableRef.of(rs.getString(1), rs.getString(2)), k -> new LinkedHashMap<>())
+                            .put(rs.getString(3), rs.getString(4));
+                }
+            }
+        }
+        return out;
     }
 }

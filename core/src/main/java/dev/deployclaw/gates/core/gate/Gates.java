@@ -19,6 +19,7 @@ public final class Gates {
                 new TableLockGate(),
                 new TransactionIsolationGate(),
                 new RollbackValidationGate(),
+                new DdlRiskGate(),
                 new FlywayConfigGate());
     }
 }

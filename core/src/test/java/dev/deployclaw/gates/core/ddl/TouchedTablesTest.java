@@ -1,50 +1,27 @@
 package dev.deployclaw.gates.core.ddl;
 
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.Test;
-
-import java.util.stream.Collectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 class TouchedTablesTest {
-    @ParameterizedTest
-    @CsvSource(delimiter = '|', value = {
-            "ALTER TABLE users ADD COLUMN tenant_scope VARCHAR(255)|users",
-            "alter table if exists only app.\"Users\" add column x int|app.Users",
-            "CREATE INDEX CONCURRENTLY IF NOT EXISTS idx ON orders (customer_id)|orders",
-            "create unique index on public.orders using btree (id)|public.orders",
-            "ALTER TABLE orders ADD CONSTRAINT fk FOREIGN KEY (c) REFERENCES customers (id) NOT VALID|orders,customers",
-            "drop table if exists a, b.c cascade|a,b.c",
-            "TRUNCATE TABLE ONLY t1, t2|t1,t2",
-            "lock table users in access exclusive mode|users",
-            "VACUUM (FULL, ANALYZE) big|big",
-            "REINDEX TABLE CONCURRENTLY big|big",
-            "update users set a = 1|users",
-            "delete from only users where id = 1|users",
-            "insert into audit.log (a) values (1)|audit.log",
-            "ALTER TABLE users RENAME TO members|users,members",
-            "comment on column app.users.email is 'x'|app.users",
-            "GRANT SELECT ON TABLE users TO PUBLIC|users",
-            "RENAME TABLE a TO b|a,b",
-            "create table t (id int references parent(id))|t,parent",
-    })
-    void findsTheTablesAStatementNames(String sql, String expected) {
-        assertThat(TouchedTables.of(sql).orElseThrow().stream().map(TableRef::toString).collect(Collectors.joining(",")))
-                .isEqualTo(expected);
+    @Test
+    void partitionsAndInheritanceParentsAreTouchedToo() {
+        assertThat(TouchedTables.of("alter table m attach partition app.m_2025 for values from ('2025-01-01') to ('2026-01-01')"))
+                .hasValueSatisfying(s -> assertThat(s).containsExactly(TableRef.of(null, "m"), TableRef.of("app", "m_2025")));
+        assertThat(TouchedTables.of("alter table m detach partition m_2024 concurrently"))
+                .hasValueSatisfying(s -> assertThat(s).contains(TableRef.of(null, "m_2024")));
+        assertThat(TouchedTables.of("create table m_2026 partition of m for values from (1) to (2)"))
+                .hasValueSatisfying(s -> assertThat(s).containsExactly(TableRef.of(null, "m_2026"), TableRef.of(null, "m")));
+        assertThat(TouchedTables.of("alter table e inherit parent_t"))
+                .hasValueSatisfying(s -> assertThat(s).contains(TableRef.of(null, "parent_t")));
+        assertThat(TouchedTables.of("refresh materialized view concurrently mv"))
+                .hasValueSatisfying(s -> assertThat(s).containsExactly(TableRef.of(null, "mv")));
     }
 
     @Test
-    void saysItDoesNotKnowForFormsItCannotRead() {
-        assertThat(TouchedTables.of("DO $$ BEGIN EXECUTE 'alter table x add y int'; END $$")).isEmpty();
-        assertThat(TouchedTables.of("DROP INDEX CONCURRENTLY idx")).isEmpty();
-        assertThat(TouchedTables.of("frobnicate the database")).isEmpty();
-    }
-
-    @Test
-    void knowsStatementsThatTouchNoTable() {
-        assertThat(TouchedTables.of("create schema tenant_1")).contains(java.util.Set.of());
-        assertThat(TouchedTables.of("set lock_timeout = '3s'")).contains(java.util.Set.of());
+    void aFormItDoesNotKnowIsEmptySoGatesWatchTheWholeSchema() {
+        assertThat(TouchedTables.of("DO $$ begin end $$")).isEmpty();
+        assertThat(TouchedTables.of("drop index i")).isEmpty();
     }
 }

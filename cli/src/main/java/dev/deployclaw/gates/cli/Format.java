@@ -1,0 +1,7 @@
+package dev.deployclaw.gates.cli;
+
+/** The {@code --format} values. */
+enum Format {
+    json,
+    text
+}
