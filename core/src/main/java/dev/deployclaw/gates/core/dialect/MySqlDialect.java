@@ -3,6 +3,7 @@ package dev.deployclaw.gates.core.dialect;
 import dev.deployclaw.gates.core.AuditorConfig;
 import dev.deployclaw.gates.core.IsolationLevel;
 import dev.deployclaw.gates.core.ddl.TableRef;
+import dev.deployclaw.gates.core.ddl.TableSize;
 import dev.deployclaw.gates.core.internal.Identifiers;
 
 import java.math.BigDecimal;
@@ -22,6 +23,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.WeakHashMap;
 import java.util.concurrent.ConcurrentHashMap;
@@ -858,5 +860,82 @@ public final class MySqlDialect implements Dialect {
 
     private static String nvl(String s, String dflt) {
         return s == null ? dflt : s;
+    }
+
+    // ------------------------------------------------------------------------------------------------ table sizes
+
+    /**
+     * {@code TABLE_ROWS} (InnoDB's estimate) and {@code DATA_LENGTH + INDEX_LENGTH} from {@code information_schema.TABLES},
+     * one query for all relations. Names compare case-insensitively: the tolerant parser folds unquoted names to
+     * lower case, while {@code lower_case_table_names=0} keeps them as created.
+     */
+    @Override
+    public Map<TableRef, TableSize> tableSizes(Connection probe, Collection<TableRef> relations, String defaultSchema)
+            throws SQLException {
+        Map<TableRef, TableSize> out = new LinkedHashMap<>();
+        if (relations.isEmpty()) {
+            return out;
+        }
+        List<TableRef> asked = new ArrayList<>(relations);
+        String sql = "SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_ROWS, COALESCE(DATA_LENGTH, 0) + COALESCE(INDEX_LENGTH, 0)"
+                + " FROM information_schema.TABLES WHERE (LOWER(TABLE_SCHEMA), LOWER(TABLE_NAME)) IN ("
+                + String.join(", ", Collections.nCopies(asked.size(), "(LOWER(?), LOWER(?))")) + ")";
+        try (PreparedStatement ps = probe.prepareStatement(sql)) {
+            int i = 1;
+            for (TableRef t : asked) {
+                ps.setString(i++, t.schemaOr(defaultSchema));
+                ps.setString(i++, t.name());
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    String schema = rs.getString(1);
+                    String name = rs.getString(2);
+                    long rows = rs.getLong(3);
+                    OptionalLong estimate = rs.wasNull() ? OptionalLong.empty() : OptionalLong.of(rows);
+                    TableSize size = new TableSize(TableRef.of(schema, name), estimate, rs.getLong(4),
+                            "information_schema.TABLES.TABLE_ROWS (InnoDB estimate)");
+                    for (TableRef t : asked) {
+                        if (t.schemaOr(defaultSchema).equalsIgnoreCase(schema) && t.name().equalsIgnoreCase(name)) {
+                            out.put(TableRef.of(t.schemaOr(defaultSchema), t.name()), size);
+                        }
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    /** {@code COLUMN_TYPE} plus {@code " not null"} when {@code IS_NULLABLE = 'NO'}, from {@code information_schema.COLUMNS}. */
+    @Override
+    public Map<TableRef, Map<String, String>> columnTypes(Connection probe, Collection<TableRef> tables, String defaultSchema)
+            throws SQLException {
+        Map<TableRef, Map<String, String>> out = new LinkedHashMap<>();
+        if (tables.isEmpty()) {
+            return out;
+        }
+        List<TableRef> asked = new ArrayList<>(tables);
+        String sql = "SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME,"
+                + " CONCAT(COLUMN_TYPE, IF(IS_NULLABLE = 'NO', ' not null', ''))"
+                + " FROM information_schema.COLUMNS WHERE (LOWER(TABLE_SCHEMA), LOWER(TABLE_NAME)) IN ("
+                + String.join(", ", Collections.nCopies(asked.size(), "(LOWER(?), LOWER(?))")) + ")"
+                + " ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION";
+        try (PreparedStatement ps = probe.prepareStatement(sql)) {
+            int i = 1;
+            for (TableRef t : asked) {
+                ps.setString(i++, t.schemaOr(defaultSchema));
+                ps.setString(i++, t.name());
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    for (TableRef t : asked) {
+                        if (t.schemaOr(defaultSchema).equalsIgnoreCase(rs.getString(1)) && t.name().equalsIgnoreCase(rs.getString(2))) {
+                            out.computeIfAbsent(TableRef.of(t.schemaOr(defaultSchema), t.name()), k -> new LinkedHashMap<>())
+                                    .put(rs.getString(3), rs.getString(4));
+                        }
+                    }
+                }
+            }
+        }
+        return out;
     }
 }
