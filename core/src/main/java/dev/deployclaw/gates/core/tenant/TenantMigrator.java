@@ -78,6 +78,8 @@ public final class TenantMigrator {
     private final Duration tenantLockWait;
     private final Optional<SecurityAuditor> lagAuditor;
     private final ReentrantLock lagLock = new ReentrantLock();
+    /** When the between-tenant lag check last passed (System.nanoTime), guarded by {@link #lagLock}. */
+    private long lastLagPass = System.nanoTime() - Duration.ofDays(1).toNanos();
     /** The current tenant's wait for replica lag, for its report line (one tenant per worker thread at a time). */
     private static final ThreadLocal<Long> LAG_WAIT = ThreadLocal.withInitial(() -> 0L);
 
@@ -193,22 +195,23 @@ public final class TenantMigrator {
         long lagDeadline = t0 + maxLagWait.toNanos();
         List<GateReport> reports = new CopyOnWriteArrayList<>();
         LAG_WAIT.set(0L);
-        TenantRun run = attempt(t, canary, throttle, t0, lagDeadline, reports);
+        TenantRun run = attempt(t, canary, throttle, false, t0, lagDeadline, reports);
         // the tenant's own gates found the replicas behind before a migration started (lag can build up while the
         // previous tenant runs): nothing was half-done, so wait for the replicas within the same budget and go on
         while (run.decision() == TenantDecision.BLOCKED && run.failedGates().equals(List.of(ReplicaLagGate.ID.value()))
                 && !run.detail().startsWith(LAG_TIMEOUT) && lagAuditor.isPresent() && System.nanoTime() < lagDeadline) {
             LOG.info("Tenant {} blocked only by replica lag; waiting and trying again", t.id());
-            run = attempt(t, canary, true, t0, lagDeadline, reports);
+            run = attempt(t, canary, true, true, t0, lagDeadline, reports);
         }
         return run;
     }
 
     private static final String LAG_TIMEOUT = "replica lag did not recover within maxLagWait ";
 
-    private TenantRun attempt(Tenant t, boolean canary, boolean throttle, long t0, long lagDeadline, List<GateReport> reports) {
+    private TenantRun attempt(Tenant t, boolean canary, boolean throttle, boolean freshLag, long t0, long lagDeadline,
+                              List<GateReport> reports) {
         if (throttle) {
-            Optional<GateReport> lagBlock = awaitReplicaLag(t, lagDeadline);
+            Optional<GateReport> lagBlock = awaitReplicaLag(t, lagDeadline, freshLag);
             if (lagBlock.isPresent()) {
                 GateReport r = lagBlock.get();
                 Verdict v = r.blockingVerdicts().get(0);
@@ -280,7 +283,7 @@ public final class TenantMigrator {
      *
      * @return the last failing report when lag did not recover in time
      */
-    private Optional<GateReport> awaitReplicaLag(Tenant t, long deadline) {
+    private Optional<GateReport> awaitReplicaLag(Tenant t, long deadline, boolean fresh) {
         if (lagAuditor.isEmpty()) {
             return Optional.empty();
         }
@@ -290,8 +293,16 @@ public final class TenantMigrator {
             GateReport r;
             lagLock.lock();
             try {
+                // a passing read younger than lagPollInterval serves the next tenant too (parallel workers do not
+                // each re-read it); every tenant's own gates read lag again before its run anyway
+                if (!fresh && !logged && System.nanoTime() - lastLagPass < lagPollInterval.toNanos()) {
+                    return Optional.empty();
+                }
                 r = lagAuditor.get().enforcePreMigrationGates(MigrationRequest.builder().environmentOnly(true)
                         .tenant(t.id()).description("Replica lag check before tenant " + t.id()).build());
+                if (r.allGatesPassed()) {
+                    lastLagPass = System.nanoTime();
+                }
             } finally {
                 lagLock.unlock();
             }
@@ -459,7 +470,11 @@ public final class TenantMigrator {
             return this;
         }
 
-        /** Tenants migrated at once. Default 1; each takes up to three connections (lock, Flyway, gate probe). */
+        /**
+         * Tenants migrated at once. Default 1. Each running tenant holds up to five connections of its DataSource at
+         * once (the run lock, Flyway's up to three, the gates' probe): size a shared pool at five per worker or
+         * more, or the gates wait for a connection Flyway holds until the pool times out (and then block).
+         */
         public Builder parallelism(int n) {
             if (n < 1 || n > 64) {
                 throw new IllegalArgumentException("parallelism must be between 1 and 64, but was " + n);
