@@ -251,7 +251,7 @@ public final class TenantMigrator {
                 if (e instanceof InterruptedException) {
                     Thread.currentThread().interrupt();
                 }
-                Optional<String> after = currentVersion(t).or(() -> Optional.empty());
+                Optional<String> after = currentVersion(t);
                 Optional<GateBlockedException> blocked = MigrationEngine.blockedBy(e);
                 if (blocked.isPresent()) {
                     GateReport r = blocked.get().report();

@@ -123,4 +123,22 @@ class TopologiesTest {
         assertThat(report.count(TenantDecision.MIGRATED)).isEqualTo(6);
         assertThat(most.get()).isBetween(1, 2);
     }
+
+    @Test
+    void theMigratorLetsAConcurrentIndexBuildThroughOnceItTurnsTheTransactionalLockOff() throws Exception {
+        FlywayFixtures.dropSchemas(List.of("fw_tp_cic_on", "fw_tp_cic_off"));
+        SecurityAuditor auditor = new SecurityAuditor(FlywayFixtures.config(ds).build());
+        FlywayEngine defaults = FlywayEngine.builder(Flyway.configure().dataSource(ds).locations("classpath:db/fw/cic")).build();
+        FlywayEngine lockOff = FlywayEngine.builder(Flyway.configure().dataSource(ds).locations("classpath:db/fw/cic"))
+                .transactionalLock(false).build();
+
+        RunReport blocked = TenantMigrator.builder(auditor, defaults).tenants(TenantSource.list("fw_tp_cic_on")).build().run();
+        RunReport passed = TenantMigrator.builder(auditor, lockOff).tenants(TenantSource.list("fw_tp_cic_off")).build().run();
+
+        assertThat(blocked.tenants().get(0).decision()).isEqualTo(TenantDecision.BLOCKED);
+        assertThat(blocked.tenants().get(0).failedGates()).containsExactly("flyway-config");
+        assertThat(blocked.tenants().get(0).versionAfter()).contains("1");
+        assertThat(passed.tenants().get(0).decision()).isEqualTo(TenantDecision.MIGRATED);
+        assertThat(FlywayFixtures.history("fw_tp_cic_off")).containsExactly("1:true", "2:true");
+    }
 }
