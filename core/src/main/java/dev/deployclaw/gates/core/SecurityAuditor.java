@@ -91,6 +91,14 @@ public final class SecurityAuditor {
     }
 
     /**
+     * A copy of this auditor, with the same configuration and listeners, that evaluates only {@code subset} (e.g. the
+     * statement-level gates an adapter re-runs before each migration of one update).
+     */
+    public SecurityAuditor withGates(List<Gate> subset) {
+        return new SecurityAuditor(config, subset, listeners);
+    }
+
+    /**
      * Evaluates every gate, in registry order, and decides once. Never throws for a database problem: a gate that
      * cannot decide is an ERROR verdict, and ERROR blocks.
      */

@@ -82,6 +82,9 @@ public final class TenantMigrator {
     private long lastLagPass = System.nanoTime() - Duration.ofDays(1).toNanos();
     /** The current tenant's wait for replica lag, for its report line (one tenant per worker thread at a time). */
     private static final ThreadLocal<Long> LAG_WAIT = ThreadLocal.withInitial(() -> 0L);
+    /** When this worker's previous tenant ended (System.nanoTime): WAL it wrote is not covered by older lag reads. */
+    private static final ThreadLocal<Long> PREVIOUS_TENANT_END =
+            ThreadLocal.withInitial(() -> System.nanoTime() - Duration.ofDays(1).toNanos());
 
     private TenantMigrator(Builder b) {
         this.auditor = b.auditor;
@@ -203,6 +206,7 @@ public final class TenantMigrator {
             LOG.info("Tenant {} blocked only by replica lag; waiting and trying again", t.id());
             run = attempt(t, canary, true, true, t0, lagDeadline, reports);
         }
+        PREVIOUS_TENANT_END.set(System.nanoTime());
         return run;
     }
 
@@ -293,9 +297,11 @@ public final class TenantMigrator {
             GateReport r;
             lagLock.lock();
             try {
-                // a passing read younger than lagPollInterval serves the next tenant too (parallel workers do not
-                // each re-read it); every tenant's own gates read lag again before its run anyway
-                if (!fresh && !logged && System.nanoTime() - lastLagPass < lagPollInterval.toNanos()) {
+                // a passing read taken after this worker's previous tenant ended and younger than lagPollInterval
+                // serves this tenant too (parallel workers do not each re-read it); the tenant's own gates read lag
+                // again before its run anyway
+                if (!fresh && !logged && System.nanoTime() - lastLagPass < lagPollInterval.toNanos()
+                        && lastLagPass - PREVIOUS_TENANT_END.get() > 0) {
                     return Optional.empty();
                 }
                 r = lagAuditor.get().enforcePreMigrationGates(MigrationRequest.builder().environmentOnly(true)
