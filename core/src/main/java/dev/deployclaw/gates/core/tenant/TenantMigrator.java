@@ -30,6 +30,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -123,6 +124,7 @@ public final class TenantMigrator {
         LOG.info("{}: {} tenant(s) ({} canar{}), {}, parallelism {}, policy {}", runId, ordered.size(), canaries.size(),
                 canaries.size() == 1 ? "y" : "ies", topology, parallelism, failurePolicy);
 
+        Map<String, TenantState> known = preInspect(ordered);
         TenantRun[] lines = new TenantRun[ordered.size()];
         AtomicReference<String> haltReason = new AtomicReference<>();
         AtomicBoolean first = new AtomicBoolean(true);
@@ -137,9 +139,9 @@ public final class TenantMigrator {
             return th;
         });
         try {
-            runPhase(pool, ordered, canaryIdx, lines, true, first, haltReason);
+            runPhase(pool, ordered, canaryIdx, lines, true, first, haltReason, known);
             if (haltReason.get() == null) {
-                runPhase(pool, ordered, restIdx, lines, false, first, haltReason);
+                runPhase(pool, ordered, restIdx, lines, false, first, haltReason, known);
             } else {
                 for (int i : restIdx) {
                     lines[i] = notStarted(ordered.get(i), false, haltReason.get());
@@ -155,7 +157,7 @@ public final class TenantMigrator {
     }
 
     private void runPhase(ExecutorService pool, List<Tenant> ordered, List<Integer> idx, TenantRun[] lines, boolean canaryPhase,
-                          AtomicBoolean first, AtomicReference<String> haltReason) {
+                          AtomicBoolean first, AtomicReference<String> haltReason, Map<String, TenantState> known) {
         List<Future<?>> futures = new ArrayList<>();
         for (int i : idx) {
             Tenant t = ordered.get(i);
@@ -165,7 +167,9 @@ public final class TenantMigrator {
                     lines[i] = notStarted(t, canaryPhase, halted);
                     return;
                 }
-                TenantRun line = migrateOne(t, canaryPhase, !first.getAndSet(false));
+                TenantState state = known.get(t.id());
+                TenantRun line = state != null && state.atTarget() ? upToDate(t, canaryPhase, state)
+                        : migrateOne(t, canaryPhase, !first.getAndSet(false), state);
                 lines[i] = line;
                 if (line.decision().problem() && (canaryPhase || failurePolicy == FailurePolicy.HALT)) {
                     haltReason.compareAndSet(null, (canaryPhase ? "canary " : "tenant ") + t.id() + " was " + line.decision()
@@ -193,18 +197,18 @@ public final class TenantMigrator {
         }
     }
 
-    private TenantRun migrateOne(Tenant t, boolean canary, boolean throttle) {
+    private TenantRun migrateOne(Tenant t, boolean canary, boolean throttle, TenantState known) {
         long t0 = System.nanoTime();
         long lagDeadline = t0 + maxLagWait.toNanos();
         List<GateReport> reports = new CopyOnWriteArrayList<>();
         LAG_WAIT.set(0L);
-        TenantRun run = attempt(t, canary, throttle, false, t0, lagDeadline, reports);
+        TenantRun run = attempt(t, canary, throttle, false, t0, lagDeadline, reports, known);
         // the tenant's own gates found the replicas behind before a migration started (lag can build up while the
         // previous tenant runs): nothing was half-done, so wait for the replicas within the same budget and go on
         while (run.decision() == TenantDecision.BLOCKED && run.failedGates().equals(List.of(ReplicaLagGate.ID.value()))
                 && !run.detail().startsWith(LAG_TIMEOUT) && lagAuditor.isPresent() && System.nanoTime() < lagDeadline) {
             LOG.info("Tenant {} blocked only by replica lag; waiting and trying again", t.id());
-            run = attempt(t, canary, true, true, t0, lagDeadline, reports);
+            run = attempt(t, canary, true, true, t0, lagDeadline, reports, known);
         }
         PREVIOUS_TENANT_END.set(System.nanoTime());
         return run;
@@ -213,7 +217,7 @@ public final class TenantMigrator {
     private static final String LAG_TIMEOUT = "replica lag did not recover within maxLagWait ";
 
     private TenantRun attempt(Tenant t, boolean canary, boolean throttle, boolean freshLag, long t0, long lagDeadline,
-                              List<GateReport> reports) {
+                              List<GateReport> reports, TenantState known) {
         if (throttle) {
             Optional<GateReport> lagBlock = awaitReplicaLag(t, lagDeadline, freshLag);
             if (lagBlock.isPresent()) {
@@ -242,13 +246,18 @@ public final class TenantMigrator {
                         + "; let it finish, then re-run (tenants at target are skipped)", reports);
             }
             try {
-                TenantState state = engine.inspect(t);
+                TenantState state = known != null ? known : engine.inspect(t);
                 before = state.currentVersion();
                 if (state.atTarget()) {
                     return line(t, canary, TenantDecision.UP_TO_DATE, List.of(), before, before, 0, ms(t0),
                             "already at " + before.orElse("the empty target") + ": nothing pending", reports);
                 }
                 MigrationResult r = engine.migrate(t, tenantAuditor);
+                if (r.applied() == 0) {
+                    // read as pending before the run, but another run migrated it while this one waited for its lock
+                    return line(t, canary, TenantDecision.UP_TO_DATE, List.of(), r.versionBefore(), r.versionAfter(), 0,
+                            ms(t0), "nothing pending when its turn came (another run migrated it)", reports);
+                }
                 return line(t, canary, TenantDecision.MIGRATED, List.of(), r.versionBefore().or(() -> state.currentVersion()),
                         r.versionAfter(), r.applied(), ms(t0), "applied " + r.applied() + " migration(s)", reports);
             } catch (Exception e) {
@@ -337,6 +346,25 @@ public final class TenantMigrator {
                 return Optional.of(r);
             }
         }
+    }
+
+    /** Reads every tenant before the run; when that fails, each tenant is read on its own under its lock. */
+    private Map<String, TenantState> preInspect(List<Tenant> tenants) {
+        try {
+            return Map.copyOf(engine.inspectAll(tenants));
+        } catch (Exception e) {
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            LOG.warn("Could not read all tenants before the run ({}); reading each before its migration.", message(e));
+            return Map.of();
+        }
+    }
+
+    private static TenantRun upToDate(Tenant t, boolean canary, TenantState s) {
+        LAG_WAIT.set(0L);
+        return line(t, canary, TenantDecision.UP_TO_DATE, List.of(), s.currentVersion(), s.currentVersion(), 0, 0,
+                "already at " + s.currentVersion().orElse("the empty target") + ": nothing pending", List.of());
     }
 
     private SecurityAuditor auditorFor(Tenant t) {
