@@ -45,7 +45,7 @@ public final class TenantMigrationBenchmark {
         int n = args.length > 0 && !args[0].isBlank() ? Integer.parseInt(args[0].trim()) : 1000;
         System.out.println("machine: " + Machine.describe());
         System.out.println(n + " tenant schemas x 5 versions, PostgreSQL primary " + PRIMARY.replaceAll("password=[^&]*", "password=****"));
-        try (HikariDataSource pool = pool(16)) {
+        try (HikariDataSource pool = pool(24)) { // 5 connections per worker, 4 workers, and room
             // warm-up: class loading, JIT and the pool, on 5 tenants per mode, not measured
             drop("bench_w");
             plainFlyway(pool, tenants("bench_wa_", 5));

@@ -16,10 +16,18 @@ import org.flywaydb.core.api.callback.Event;
 import org.flywaydb.core.api.configuration.Configuration;
 import org.flywaydb.core.api.configuration.FluentConfiguration;
 
+import dev.deployclaw.gates.core.gate.Gate;
+import dev.deployclaw.gates.core.gate.GateId;
+import dev.deployclaw.gates.core.gate.ReplicaLagGate;
+import dev.deployclaw.gates.core.gate.TopologyGate;
+
 import javax.sql.DataSource;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
@@ -30,8 +38,9 @@ import java.util.Optional;
  * <ul>
  *   <li>{@code beforeMigrate}: the environment gates (replica lag, locks and old transactions on the schema,
  *       isolation, recovery point) for the schema being migrated;</li>
- *   <li>{@code beforeEachMigrate}: every gate for the pending migration's SQL, read through Flyway's configured
- *       locations with placeholders replaced, and its rollback plan (an undo script {@code U<version>__*.sql}
+ *   <li>{@code beforeEachMigrate}: the statement-level gates (all but {@code topology} and {@code replica-lag},
+ *       which run again once {@link #ENVIRONMENT_RECHECK} has passed) for the pending migration's SQL, read through
+ *       Flyway's configured locations with placeholders replaced, and its rollback plan (an undo script {@code U<version>__*.sql}
  *       beside it, or a {@code -- deployclaw:roll-forward-only <reason>} line in it).</li>
  * </ul>
  * A block throws {@link GateBlockedException} (the rendered report is its message); Flyway wraps it in a
@@ -45,6 +54,15 @@ import java.util.Optional;
  */
 public final class GateCallback implements Callback {
     public static final String NAME = "deployclaw-gates";
+    /**
+     * Gates that read the environment rather than a migration's statements. They run at {@code beforeMigrate}; before
+     * each migration they run again only once {@link #ENVIRONMENT_RECHECK} has passed since they last ran.
+     */
+    static final Set<GateId> ENVIRONMENT_GATES = Set.of(TopologyGate.ID, ReplicaLagGate.ID);
+    /** How long an environment check at {@code beforeMigrate} serves the migrations of the same run. */
+    public static final Duration ENVIRONMENT_RECHECK = Duration.ofMinutes(1);
+    /** When this thread's run last evaluated every gate (Flyway runs one migrate on one thread). */
+    private static final ThreadLocal<Long> LAST_FULL_EVALUATION = new ThreadLocal<>();
 
     private final SecurityAuditor fixedAuditor;
     private final Optional<String> tenant;
@@ -110,12 +128,16 @@ public final class GateCallback implements Callback {
             MigrationRequest.Builder b = MigrationRequest.builder().session(session).schema(schema);
             tenant.ifPresent(b::tenant);
             transactionalLock(cfg, kind).ifPresent(lock -> b.attribute(FlywayConfigGate.TRANSACTIONAL_LOCK, lock));
+            boolean full = event == Event.BEFORE_MIGRATE || fullEvaluationDue();
             if (event == Event.BEFORE_MIGRATE) {
                 b.environmentOnly(true).description("Flyway migrate of schema " + schema);
             } else {
                 describeMigration(b, cfg, context.getMigrationInfo(), session, schema, kind);
             }
-            auditor.requireSafe(b.build());
+            (full ? auditor : statementGatesOf(auditor)).requireSafe(b.build());
+            if (full) {
+                LAST_FULL_EVALUATION.set(System.nanoTime());
+            }
         } catch (SQLException e) {
             throw new IllegalStateException("DeployClaw gates could not read Flyway's connection: " + e.getMessage()
                     + " (SQLSTATE " + e.getSQLState() + "). Blocking: a gate that cannot decide fails closed.", e);
@@ -147,6 +169,16 @@ public final class GateCallback implements Callback {
         } else {
             b.rollbackPlan(MigrationScripts.rollbackPlan(catalog, cfg, mi, sql.get()));
         }
+    }
+
+    private static boolean fullEvaluationDue() {
+        Long last = LAST_FULL_EVALUATION.get();
+        return last == null || System.nanoTime() - last >= ENVIRONMENT_RECHECK.toNanos();
+    }
+
+    private static SecurityAuditor statementGatesOf(SecurityAuditor auditor) {
+        List<Gate> perMigration = auditor.gates().stream().filter(g -> !ENVIRONMENT_GATES.contains(g.id())).toList();
+        return perMigration.isEmpty() ? auditor : auditor.withGates(perMigration);
     }
 
     private SecurityAuditor auditor(Configuration cfg) {

@@ -26,6 +26,20 @@ public interface MigrationEngine extends AutoCloseable {
     TenantState inspect(Tenant tenant) throws Exception;
 
     /**
+     * Where every tenant stands, read before the run (by tenant id). The migrator skips the tenants already at target
+     * and, for the others, trusts the migration tool's own result instead of reading each tenant again. An engine may
+     * read many tenants in one query; the default reads them one by one. A tenant missing from the map is inspected
+     * on its own.
+     */
+    default java.util.Map<String, TenantState> inspectAll(java.util.List<Tenant> tenants) throws Exception {
+        java.util.Map<String, TenantState> out = new java.util.LinkedHashMap<>();
+        for (Tenant t : tenants) {
+            out.put(t.id(), inspect(t));
+        }
+        return out;
+    }
+
+    /**
      * Migrates one tenant to the target version with {@code auditor}'s gates attached to the tool's own events
      * (before the run: the environment gates for the tenant's schema; before each migration: the gates for its SQL).
      * When a gate blocks, the migration that would have started does not start, and the method throws an exception

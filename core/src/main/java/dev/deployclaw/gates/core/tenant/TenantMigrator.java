@@ -30,6 +30,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -78,8 +79,13 @@ public final class TenantMigrator {
     private final Duration tenantLockWait;
     private final Optional<SecurityAuditor> lagAuditor;
     private final ReentrantLock lagLock = new ReentrantLock();
+    /** When the between-tenant lag check last passed (System.nanoTime), guarded by {@link #lagLock}. */
+    private long lastLagPass = System.nanoTime() - Duration.ofDays(1).toNanos();
     /** The current tenant's wait for replica lag, for its report line (one tenant per worker thread at a time). */
     private static final ThreadLocal<Long> LAG_WAIT = ThreadLocal.withInitial(() -> 0L);
+    /** When this worker's previous tenant ended (System.nanoTime): WAL it wrote is not covered by older lag reads. */
+    private static final ThreadLocal<Long> PREVIOUS_TENANT_END =
+            ThreadLocal.withInitial(() -> System.nanoTime() - Duration.ofDays(1).toNanos());
 
     private TenantMigrator(Builder b) {
         this.auditor = b.auditor;
@@ -118,6 +124,7 @@ public final class TenantMigrator {
         LOG.info("{}: {} tenant(s) ({} canar{}), {}, parallelism {}, policy {}", runId, ordered.size(), canaries.size(),
                 canaries.size() == 1 ? "y" : "ies", topology, parallelism, failurePolicy);
 
+        Map<String, TenantState> known = preInspect(ordered);
         TenantRun[] lines = new TenantRun[ordered.size()];
         AtomicReference<String> haltReason = new AtomicReference<>();
         AtomicBoolean first = new AtomicBoolean(true);
@@ -132,9 +139,9 @@ public final class TenantMigrator {
             return th;
         });
         try {
-            runPhase(pool, ordered, canaryIdx, lines, true, first, haltReason);
+            runPhase(pool, ordered, canaryIdx, lines, true, first, haltReason, known);
             if (haltReason.get() == null) {
-                runPhase(pool, ordered, restIdx, lines, false, first, haltReason);
+                runPhase(pool, ordered, restIdx, lines, false, first, haltReason, known);
             } else {
                 for (int i : restIdx) {
                     lines[i] = notStarted(ordered.get(i), false, haltReason.get());
@@ -150,7 +157,7 @@ public final class TenantMigrator {
     }
 
     private void runPhase(ExecutorService pool, List<Tenant> ordered, List<Integer> idx, TenantRun[] lines, boolean canaryPhase,
-                          AtomicBoolean first, AtomicReference<String> haltReason) {
+                          AtomicBoolean first, AtomicReference<String> haltReason, Map<String, TenantState> known) {
         List<Future<?>> futures = new ArrayList<>();
         for (int i : idx) {
             Tenant t = ordered.get(i);
@@ -160,7 +167,9 @@ public final class TenantMigrator {
                     lines[i] = notStarted(t, canaryPhase, halted);
                     return;
                 }
-                TenantRun line = migrateOne(t, canaryPhase, !first.getAndSet(false));
+                TenantState state = known.get(t.id());
+                TenantRun line = state != null && state.atTarget() ? upToDate(t, canaryPhase, state)
+                        : migrateOne(t, canaryPhase, !first.getAndSet(false), state);
                 lines[i] = line;
                 if (line.decision().problem() && (canaryPhase || failurePolicy == FailurePolicy.HALT)) {
                     haltReason.compareAndSet(null, (canaryPhase ? "canary " : "tenant ") + t.id() + " was " + line.decision()
@@ -188,27 +197,29 @@ public final class TenantMigrator {
         }
     }
 
-    private TenantRun migrateOne(Tenant t, boolean canary, boolean throttle) {
+    private TenantRun migrateOne(Tenant t, boolean canary, boolean throttle, TenantState known) {
         long t0 = System.nanoTime();
         long lagDeadline = t0 + maxLagWait.toNanos();
         List<GateReport> reports = new CopyOnWriteArrayList<>();
         LAG_WAIT.set(0L);
-        TenantRun run = attempt(t, canary, throttle, t0, lagDeadline, reports);
+        TenantRun run = attempt(t, canary, throttle, false, t0, lagDeadline, reports, known);
         // the tenant's own gates found the replicas behind before a migration started (lag can build up while the
         // previous tenant runs): nothing was half-done, so wait for the replicas within the same budget and go on
         while (run.decision() == TenantDecision.BLOCKED && run.failedGates().equals(List.of(ReplicaLagGate.ID.value()))
                 && !run.detail().startsWith(LAG_TIMEOUT) && lagAuditor.isPresent() && System.nanoTime() < lagDeadline) {
             LOG.info("Tenant {} blocked only by replica lag; waiting and trying again", t.id());
-            run = attempt(t, canary, true, t0, lagDeadline, reports);
+            run = attempt(t, canary, true, true, t0, lagDeadline, reports, known);
         }
+        PREVIOUS_TENANT_END.set(System.nanoTime());
         return run;
     }
 
     private static final String LAG_TIMEOUT = "replica lag did not recover within maxLagWait ";
 
-    private TenantRun attempt(Tenant t, boolean canary, boolean throttle, long t0, long lagDeadline, List<GateReport> reports) {
+    private TenantRun attempt(Tenant t, boolean canary, boolean throttle, boolean freshLag, long t0, long lagDeadline,
+                              List<GateReport> reports, TenantState known) {
         if (throttle) {
-            Optional<GateReport> lagBlock = awaitReplicaLag(t, lagDeadline);
+            Optional<GateReport> lagBlock = awaitReplicaLag(t, lagDeadline, freshLag);
             if (lagBlock.isPresent()) {
                 GateReport r = lagBlock.get();
                 Verdict v = r.blockingVerdicts().get(0);
@@ -235,20 +246,25 @@ public final class TenantMigrator {
                         + "; let it finish, then re-run (tenants at target are skipped)", reports);
             }
             try {
-                TenantState state = engine.inspect(t);
+                TenantState state = known != null ? known : engine.inspect(t);
                 before = state.currentVersion();
                 if (state.atTarget()) {
                     return line(t, canary, TenantDecision.UP_TO_DATE, List.of(), before, before, 0, ms(t0),
                             "already at " + before.orElse("the empty target") + ": nothing pending", reports);
                 }
                 MigrationResult r = engine.migrate(t, tenantAuditor);
+                if (r.applied() == 0) {
+                    // read as pending before the run, but another run migrated it while this one waited for its lock
+                    return line(t, canary, TenantDecision.UP_TO_DATE, List.of(), r.versionBefore(), r.versionAfter(), 0,
+                            ms(t0), "nothing pending when its turn came (another run migrated it)", reports);
+                }
                 return line(t, canary, TenantDecision.MIGRATED, List.of(), r.versionBefore().or(() -> state.currentVersion()),
                         r.versionAfter(), r.applied(), ms(t0), "applied " + r.applied() + " migration(s)", reports);
             } catch (Exception e) {
                 if (e instanceof InterruptedException) {
                     Thread.currentThread().interrupt();
                 }
-                Optional<String> after = currentVersion(t).or(() -> Optional.empty());
+                Optional<String> after = currentVersion(t);
                 Optional<GateBlockedException> blocked = MigrationEngine.blockedBy(e);
                 if (blocked.isPresent()) {
                     GateReport r = blocked.get().report();
@@ -280,7 +296,7 @@ public final class TenantMigrator {
      *
      * @return the last failing report when lag did not recover in time
      */
-    private Optional<GateReport> awaitReplicaLag(Tenant t, long deadline) {
+    private Optional<GateReport> awaitReplicaLag(Tenant t, long deadline, boolean fresh) {
         if (lagAuditor.isEmpty()) {
             return Optional.empty();
         }
@@ -290,8 +306,18 @@ public final class TenantMigrator {
             GateReport r;
             lagLock.lock();
             try {
+                // a passing read taken after this worker's previous tenant ended and younger than lagPollInterval
+                // serves this tenant too (parallel workers do not each re-read it); the tenant's own gates read lag
+                // again before its run anyway
+                if (!fresh && !logged && System.nanoTime() - lastLagPass < lagPollInterval.toNanos()
+                        && lastLagPass - PREVIOUS_TENANT_END.get() > 0) {
+                    return Optional.empty();
+                }
                 r = lagAuditor.get().enforcePreMigrationGates(MigrationRequest.builder().environmentOnly(true)
                         .tenant(t.id()).description("Replica lag check before tenant " + t.id()).build());
+                if (r.allGatesPassed()) {
+                    lastLagPass = System.nanoTime();
+                }
             } finally {
                 lagLock.unlock();
             }
@@ -320,6 +346,25 @@ public final class TenantMigrator {
                 return Optional.of(r);
             }
         }
+    }
+
+    /** Reads every tenant before the run; when that fails, each tenant is read on its own under its lock. */
+    private Map<String, TenantState> preInspect(List<Tenant> tenants) {
+        try {
+            return Map.copyOf(engine.inspectAll(tenants));
+        } catch (Exception e) {
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            LOG.warn("Could not read all tenants before the run ({}); reading each before its migration.", message(e));
+            return Map.of();
+        }
+    }
+
+    private static TenantRun upToDate(Tenant t, boolean canary, TenantState s) {
+        LAG_WAIT.set(0L);
+        return line(t, canary, TenantDecision.UP_TO_DATE, List.of(), s.currentVersion(), s.currentVersion(), 0, 0,
+                "already at " + s.currentVersion().orElse("the empty target") + ": nothing pending", List.of());
     }
 
     private SecurityAuditor auditorFor(Tenant t) {
@@ -459,7 +504,11 @@ public final class TenantMigrator {
             return this;
         }
 
-        /** Tenants migrated at once. Default 1; each takes up to three connections (lock, Flyway, gate probe). */
+        /**
+         * Tenants migrated at once. Default 1. Each running tenant holds up to five connections of its DataSource at
+         * once (the run lock, Flyway's up to three, the gates' probe): size a shared pool at five per worker or
+         * more, or the gates wait for a connection Flyway holds until the pool times out (and then block).
+         */
         public Builder parallelism(int n) {
             if (n < 1 || n > 64) {
                 throw new IllegalArgumentException("parallelism must be between 1 and 64, but was " + n);

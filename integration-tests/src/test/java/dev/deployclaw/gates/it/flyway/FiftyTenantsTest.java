@@ -14,7 +14,7 @@ import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.postgresql.ds.PGSimpleDataSource;
+import com.zaxxer.hikari.HikariDataSource;
 
 import java.sql.Connection;
 import java.sql.Statement;
@@ -30,17 +30,20 @@ import static org.assertj.core.api.Assertions.assertThat;
  * tenant 17; HALT leaves every tenant after 17 untouched and tenant 17 at its old version with no partial DDL.
  */
 class FiftyTenantsTest {
-    private static PGSimpleDataSource ds;
+    private static HikariDataSource ds;
 
     @BeforeAll
     static void setUp() throws Exception {
-        ds = FlywayFixtures.dataSource("fw-fifty-test");
+        ds = FlywayFixtures.pool("fw-fifty-test", 5);
         FlywayFixtures.dropSchemasLike("fw\\_c\\_%");
         FlywayFixtures.dropSchemasLike("fw\\_h\\_%");
     }
 
     @AfterAll
     static void tearDown() throws Exception {
+        if (ds != null) {
+            ds.close();
+        }
         FlywayFixtures.dropSchemasLike("fw\\_c\\_%");
         FlywayFixtures.dropSchemasLike("fw\\_h\\_%");
     }

@@ -7,6 +7,7 @@ import dev.deployclaw.gates.it.support.TestDatabases;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.configuration.FluentConfiguration;
 import org.postgresql.ds.PGSimpleDataSource;
+import com.zaxxer.hikari.HikariDataSource;
 
 import javax.sql.DataSource;
 import java.sql.Connection;
@@ -30,15 +31,30 @@ final class FlywayFixtures {
         return ds;
     }
 
+    /** A small pool, as an application would migrate with; close it after the class. */
+    static HikariDataSource pool(String applicationName, int size) {
+        com.zaxxer.hikari.HikariConfig cfg = new com.zaxxer.hikari.HikariConfig();
+        cfg.setJdbcUrl(TestDatabases.postgresUrl());
+        cfg.setMaximumPoolSize(size);
+        cfg.setPoolName(applicationName);
+        cfg.addDataSourceProperty("ApplicationName", applicationName);
+        return new HikariDataSource(cfg);
+    }
+
     static PGSimpleDataSource dataSourceFor(String url) {
         PGSimpleDataSource ds = TestDatabases.pgDataSource(url);
         ds.setApplicationName("fw-tenant-db");
         return ds;
     }
 
-    /** Gates as the tests need them here: PITR is on on the test server; probes bounded at 2 s. */
+    /**
+     * Gates as the tests need them here. The server is shared with other engineers' tests, whose sessions may sit
+     * idle in transaction for minutes in their own schemas; the old-transaction check (any schema) would then block
+     * every run here, so it is set to a day. Locks on the tables a migration touches still block (that is what these
+     * tests hold).
+     */
     static AuditorConfig.Builder config(DataSource ds) {
-        return AuditorConfig.builder(ds);
+        return AuditorConfig.builder(ds).maxTransactionAge(java.time.Duration.ofDays(1));
     }
 
     static FluentConfiguration flyway(DataSource ds, String schema, String location) {

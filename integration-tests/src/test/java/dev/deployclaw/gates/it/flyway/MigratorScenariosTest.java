@@ -13,7 +13,7 @@ import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.postgresql.ds.PGSimpleDataSource;
+import com.zaxxer.hikari.HikariDataSource;
 
 import java.sql.Connection;
 import java.sql.Statement;
@@ -27,16 +27,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** Canaries, the shared-schema topology, and two migrators at once, on the real primary. */
 class MigratorScenariosTest {
-    private static PGSimpleDataSource ds;
+    private static HikariDataSource ds;
 
     @BeforeAll
     static void setUp() throws Exception {
-        ds = FlywayFixtures.dataSource("fw-scenarios-test");
+        ds = FlywayFixtures.pool("fw-scenarios-test", 10);
         FlywayFixtures.dropSchemasLike("fw\\_s\\_%");
     }
 
     @AfterAll
     static void tearDown() throws Exception {
+        if (ds != null) {
+            ds.close();
+        }
         FlywayFixtures.dropSchemasLike("fw\\_s\\_%");
     }
 

@@ -123,4 +123,42 @@ class TopologiesTest {
         assertThat(report.count(TenantDecision.MIGRATED)).isEqualTo(6);
         assertThat(most.get()).isBetween(1, 2);
     }
+
+    @Test
+    void theMigratorLetsAConcurrentIndexBuildThroughOnceItTurnsTheTransactionalLockOff() throws Exception {
+        FlywayFixtures.dropSchemas(List.of("fw_tp_cic_on", "fw_tp_cic_off"));
+        SecurityAuditor auditor = new SecurityAuditor(FlywayFixtures.config(ds).build());
+        FlywayEngine defaults = FlywayEngine.builder(Flyway.configure().dataSource(ds).locations("classpath:db/fw/cic")).build();
+        FlywayEngine lockOff = FlywayEngine.builder(Flyway.configure().dataSource(ds).locations("classpath:db/fw/cic"))
+                .transactionalLock(false).build();
+
+        RunReport blocked = TenantMigrator.builder(auditor, defaults).tenants(TenantSource.list("fw_tp_cic_on")).build().run();
+        RunReport passed = TenantMigrator.builder(auditor, lockOff).tenants(TenantSource.list("fw_tp_cic_off")).build().run();
+
+        assertThat(blocked.tenants().get(0).decision()).isEqualTo(TenantDecision.BLOCKED);
+        assertThat(blocked.tenants().get(0).failedGates()).containsExactly("flyway-config");
+        assertThat(blocked.tenants().get(0).versionAfter()).contains("1");
+        assertThat(passed.tenants().get(0).decision()).isEqualTo(TenantDecision.MIGRATED);
+        assertThat(FlywayFixtures.history("fw_tp_cic_off")).containsExactly("1:true", "2:true");
+    }
+
+    @Test
+    void readsEveryTenantsHistoryInOneBatchExactlyAsFlywayInfoDoes() throws Exception {
+        FlywayFixtures.dropSchemas(List.of("fw_tp_inv_none", "fw_tp_inv_v1", "fw_tp_inv_v5"));
+        for (String[] t : new String[][] {{"fw_tp_inv_v1", "1"}, {"fw_tp_inv_v5", "5"}}) {
+            Flyway.configure().dataSource(ds).schemas(t[0]).defaultSchema(t[0]).locations("classpath:db/fw/five").target(t[1])
+                    .placeholders(java.util.Map.of("deployclaw.flyway.autoRegister", "false")).load().migrate();
+        }
+        FlywayEngine flyway = engine();
+        List<Tenant> tenants = List.of(Tenant.of("fw_tp_inv_none"), Tenant.of("fw_tp_inv_v1"), Tenant.of("fw_tp_inv_v5"));
+
+        java.util.Map<String, TenantState> batch = flyway.inspectAll(tenants);
+
+        for (Tenant t : tenants) {
+            assertThat(batch.get(t.id())).as(t.id()).isEqualTo(flyway.inspect(t));
+        }
+        assertThat(batch.get("fw_tp_inv_v1").pending()).isEqualTo(4);
+        assertThat(batch.get("fw_tp_inv_v5").atTarget()).isTrue();
+        assertThat(batch.get("fw_tp_inv_none").currentVersion()).isEmpty();
+    }
 }

@@ -1,0 +1,2 @@
+-- deployclaw:roll-forward-only test
+create table t2 (id int);
