@@ -1,0 +1,1 @@
+create index events_kind_idx on events (kind);
