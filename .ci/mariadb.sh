@@ -282,6 +282,12 @@ fi
 
 # Prove it end to end: a row written on the primary shows up on the replica.
 token=$(cat /proc/sys/kernel/random/uuid)
+# Metadata locks visible on the primary (the table-lock gate's precise source on MariaDB): the metadata_lock_info
+# plugin ships with the server package. Installing it is recorded in mysql.plugin, so it is done once.
+if [[ $(pri "SELECT COUNT(*) FROM information_schema.PLUGINS WHERE PLUGIN_NAME = 'METADATA_LOCK_INFO'") != 1 ]]; then
+    pri "INSTALL SONAME 'metadata_lock_info'" || die "could not install the metadata_lock_info plugin on the primary"
+fi
+
 pri "CREATE TABLE IF NOT EXISTS test.deployclaw_ci_marker (
          id BIGINT AUTO_INCREMENT PRIMARY KEY,
          token VARCHAR(64) NOT NULL,

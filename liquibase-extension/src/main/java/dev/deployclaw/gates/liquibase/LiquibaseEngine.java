@@ -96,6 +96,10 @@ public final class LiquibaseEngine implements MigrationEngine {
         Connection c = dataSourceOf(tenant).getConnection();
         Database database;
         try {
+            if (isMySqlFamily(c)) {
+                // a MySQL "schema" is a database: raw SQL in a changeset runs in the connection's current database
+                c.setCatalog(tenant.schema());
+            }
             database = DatabaseFactory.getInstance().findCorrectDatabaseImplementation(new JdbcConnection(c));
         } catch (Exception e) {
             c.close();
@@ -172,5 +176,10 @@ public final class LiquibaseEngine implements MigrationEngine {
     }
 
     private record ChangeSetKey(String id, String author, String filePath) {
+    }
+
+    private static boolean isMySqlFamily(Connection c) throws java.sql.SQLException {
+        String product = c.getMetaData().getDatabaseProductName().toLowerCase(java.util.Locale.ROOT);
+        return product.contains("mysql") || product.contains("mariadb");
     }
 }

@@ -62,7 +62,7 @@ public final class MySqlDialect implements Dialect {
         PERFORMANCE_SCHEMA("performance_schema.metadata_locks"),
         METADATA_LOCK_INFO("information_schema.METADATA_LOCK_INFO (MariaDB plugin)"),
         PROCESSLIST("information_schema.PROCESSLIST + INNODB_TRX (no metadata-lock source is enabled, so every open"
-                + " transaction in the tables' database counts as a possible holder)");
+                + " transaction that has locked a table, or sits in the tables' database, counts as a possible holder)");
 
         private final String label;
 
@@ -522,7 +522,10 @@ public final class MySqlDialect implements Dialect {
         }
     }
 
-    /** The fallback: open InnoDB transactions whose session's database is one of the tables' databases, or whose query names a table. */
+    /**
+     * The fallback: open InnoDB transactions that have locked any table, or whose session's database is one of the
+     * tables' databases, or whose query names a table.
+     */
     private void openTransactionsIn(Connection probe, List<String[]> pairs, Collection<String> wholeSchemas,
                                     Collection<Long> excludedPids, Map<String, SessionInfo> out) throws SQLException {
         Set<String> schemas = new LinkedHashSet<>(wholeSchemas);
@@ -531,7 +534,9 @@ public final class MySqlDialect implements Dialect {
             return;
         }
         List<Object> binds = new ArrayList<>();
-        StringBuilder match = new StringBuilder("p.DB IN (").append(placeholders(schemas.size())).append(')');
+        // an idle session in another database shows neither its database nor a query, yet may hold the table's
+        // metadata lock: any transaction that has locked a table counts (fail closed; a metadata-lock source is precise)
+        StringBuilder match = new StringBuilder("x.trx_tables_locked > 0 OR p.DB IN (").append(placeholders(schemas.size())).append(')');
         binds.addAll(schemas);
         for (String[] p : pairs) {
             match.append(" OR LOCATE(?, LOWER(COALESCE(x.trx_query, p.INFO, ''))) > 0");
