@@ -46,9 +46,13 @@ import java.util.Set;
  * lock, no DDL (Liquibase's own status commands create the tracking tables).
  *
  * <p>Thread-safe: the changelog is parsed once for {@code inspect}; each {@code migrate} runs its own Liquibase
- * {@code update} (Liquibase parses the changelog per run, since a run's filters modify its changesets).
+ * {@code update} (Liquibase parses the changelog per run, since a run's filters modify its changesets). Updates run
+ * one at a time per JVM, because Liquibase's process-wide executor and lock-service registries are not safe for
+ * concurrent updates; with the migrator's parallelism above 1, tenants still overlap in everything else.
  */
 public final class LiquibaseEngine implements MigrationEngine {
+    /** Serialises Liquibase updates within the JVM (see {@link #migrate}). */
+    private static final Object LIQUIBASE_UPDATES = new Object();
     private final DataSource dataSource;
     private final String changelog;
     private final ResourceAccessor resources;
@@ -108,11 +112,16 @@ public final class LiquibaseEngine implements MigrationEngine {
         try {
             database.setDefaultSchemaName(tenant.schema());
             database.setLiquibaseSchemaName(tenant.schema());
-            Scope.child(Map.of(Scope.Attr.resourceAccessor.name(), resources), () -> new CommandScope(UpdateCommandStep.COMMAND_NAME)
-                    .addArgumentValue(DbUrlConnectionArgumentsCommandStep.DATABASE_ARG, database)
-                    .addArgumentValue(UpdateCommandStep.CHANGELOG_FILE_ARG, changelog)
-                    .addArgumentValue(ChangeExecListenerCommandStep.CHANGE_EXEC_LISTENER_ARG, listener)
-                    .execute());
+            // Liquibase 4.33 caches executors and lock services per Database in process-wide registries; two updates
+            // running at once in one JVM were seen releasing the wrong tenant's DATABASECHANGELOGLOCK (1 of 20 tenants
+            // left locked at parallelism 2). Updates therefore run one at a time; the migrator's gates stay parallel.
+            synchronized (LIQUIBASE_UPDATES) {
+                Scope.child(Map.of(Scope.Attr.resourceAccessor.name(), resources), () -> new CommandScope(UpdateCommandStep.COMMAND_NAME)
+                        .addArgumentValue(DbUrlConnectionArgumentsCommandStep.DATABASE_ARG, database)
+                        .addArgumentValue(UpdateCommandStep.CHANGELOG_FILE_ARG, changelog)
+                        .addArgumentValue(ChangeExecListenerCommandStep.CHANGE_EXEC_LISTENER_ARG, listener)
+                        .execute());
+            }
         } finally {
             try {
                 // the gates bound the session's lock wait and statement time; a pooled connection must not keep them
