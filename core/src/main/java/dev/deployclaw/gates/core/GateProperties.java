@@ -38,6 +38,11 @@ import java.util.regex.Pattern;
  * deployclaw.maxBackupAge                duration, default 24h
  * deployclaw.heartbeatTable              [schema.]table, default public.deployclaw_heartbeat
  * deployclaw.tenantSchemaPattern         SQL LIKE pattern of tenant schemas
+ * deployclaw.minBinlogRetention          duration, default 7d (MySQL/MariaDB binary log retention)
+ * deployclaw.lockRetries                 0..10, default 2 (executeWithMonitoring retries after a lock timeout)
+ * deployclaw.lockRetryBackoff            duration, default 250ms (doubled before each further retry)
+ * deployclaw.ddl.warnRows / .blockRows   table rows at which a size-aware DDL finding warns / blocks (10000 / 1000000)
+ * deployclaw.ddl.warnBytes / .blockBytes table bytes at which it warns / blocks (104857600 / 1073741824)
  * deployclaw.replicas.NAME.url           JDBC URL of a replica read directly (also .user, .password)
  * deployclaw.flyway.autoRegister         true (default) | false: the zero-wiring Flyway callback
  * deployclaw.liquibase.autoRegister      true (default) | false: the zero-wiring Liquibase command step
@@ -59,6 +64,8 @@ public final class GateProperties {
     private static final List<String> KEYS = List.of("tenantId", "replicaLagThreshold", "maxLockWait", "maxTransactionAge",
             "statementTimeout", "probeTimeout", "requiredIsolation", "isolationPolicy", "rollbackPolicy",
             "requirePointInTimeRecovery", "maxArchiveAge", "maxBackupAge", "heartbeatTable", "tenantSchemaPattern",
+            "minBinlogRetention", "lockRetries", "lockRetryBackoff", "ddl.warnRows", "ddl.blockRows", "ddl.warnBytes",
+            "ddl.blockBytes",
             "flyway.autoRegister", "liquibase.autoRegister", "liquibase.volatileChanges", "liquibase.environmentRecheck",
             "liquibase.url", "liquibase.user", "liquibase.password");
     private static final Pattern REPLICA_KEY = Pattern.compile("replicas\\.([A-Za-z0-9_-]+)\\.(url|user|password)");
@@ -135,6 +142,7 @@ public final class GateProperties {
     /** Applies every set key to {@code builder}. */
     public AuditorConfig.Builder apply(AuditorConfig.Builder b) {
         Map<String, Map<String, String>> replicas = new TreeMap<>();
+        Map<String, Long> sizes = new TreeMap<>();
         for (Map.Entry<String, String> e : values.entrySet()) {
             String k = e.getKey();
             String v = e.getValue();
@@ -154,6 +162,10 @@ public final class GateProperties {
                     case "maxBackupAge" -> b.maxBackupAge(duration(k, v));
                     case "heartbeatTable" -> b.heartbeatTable(v);
                     case "tenantSchemaPattern" -> b.tenantSchemaPattern(v);
+                    case "minBinlogRetention" -> b.minBinlogRetention(duration(k, v));
+                    case "lockRetries" -> b.lockRetries((int) number(k, v, 10));
+                    case "lockRetryBackoff" -> b.lockRetryBackoff(duration(k, v));
+                    case "ddl.warnRows", "ddl.blockRows", "ddl.warnBytes", "ddl.blockBytes" -> sizes.put(k, number(k, v, Long.MAX_VALUE));
                     case "flyway.autoRegister", "liquibase.autoRegister" -> bool(k, v);
                     case "liquibase.environmentRecheck" -> duration(k, v);
                     default -> {
@@ -168,6 +180,16 @@ public final class GateProperties {
                     throw ex;
                 }
                 throw new IllegalArgumentException(PREFIX + k + ": " + ex.getMessage(), ex);
+            }
+        }
+        if (!sizes.isEmpty()) {
+            dev.deployclaw.gates.core.ddl.SizeThresholds d = dev.deployclaw.gates.core.ddl.SizeThresholds.DEFAULTS;
+            try {
+                b.ddlSizeThresholds(new dev.deployclaw.gates.core.ddl.SizeThresholds(sizes.getOrDefault("ddl.warnRows", d.warnRows()),
+                        sizes.getOrDefault("ddl.blockRows", d.blockRows()), sizes.getOrDefault("ddl.warnBytes", d.warnBytes()),
+                        sizes.getOrDefault("ddl.blockBytes", d.blockBytes())));
+            } catch (IllegalArgumentException ex) {
+                throw new IllegalArgumentException(PREFIX + "ddl.*: " + ex.getMessage(), ex);
             }
         }
         replicas.forEach((name, r) -> {
@@ -230,6 +252,19 @@ public final class GateProperties {
         }
         String masked = dev.deployclaw.gates.core.internal.Identifiers.printable(Secrets.mask(v));
         return masked.length() > 200 ? masked.substring(0, 200) + "…" : masked;
+    }
+
+    private static long number(String key, String v, long max) {
+        try {
+            long n = Long.parseLong(v.strip());
+            if (n < 0 || n > max) {
+                throw new NumberFormatException();
+            }
+            return n;
+        } catch (NumberFormatException | NullPointerException e) {
+            throw new IllegalArgumentException(PREFIX + key + " must be a whole number from 0 to " + max + ", but was '"
+                    + shown(v) + "'");
+        }
     }
 
     private static boolean bool(String key, String v) {

@@ -74,6 +74,11 @@ class HostileInputTest {
                 Arguments.of("deployclaw.replicas.eu.url", "postgresql://host/db", "deployclaw.replicas.eu.url must be a JDBC URL"),
                 Arguments.of("deployclaw.replicas.eu.url", "jdbc:postgresql://host/db?x=1 ; rm -rf", "deployclaw.replicas.eu.url must be a JDBC URL"),
                 Arguments.of("deployclaw.replicas.eu.url", "jdbc:", "deployclaw.replicas.eu.url must be a JDBC URL"),
+                Arguments.of("deployclaw.lockRetries", "11", "deployclaw.lockRetries must be a whole number from 0 to 10, but was '11'"),
+                Arguments.of("deployclaw.lockRetries", "two", "deployclaw.lockRetries must be a whole number"),
+                Arguments.of("deployclaw.ddl.blockRows", "-1", "deployclaw.ddl.blockRows must be a whole number"),
+                Arguments.of("deployclaw.ddl.warnRows", "5000000", "deployclaw.ddl.*: warn thresholds must not exceed block thresholds"),
+                Arguments.of("deployclaw.minBinlogRetention", "4000d", "deployclaw.minBinlogRetention: minBinlogRetention must be at most 3650 days"),
                 Arguments.of("deployclaw.replcaLagThreshold", "1s", "unknown property deployclaw.replcaLagThreshold; valid keys:"));
     }
 
