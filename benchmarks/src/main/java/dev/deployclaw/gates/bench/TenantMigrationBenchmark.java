@@ -80,11 +80,29 @@ public final class TenantMigrationBenchmark {
     private static long[] migrator(HikariDataSource pool, String label, String prefix, int n, int parallelism) throws Exception {
         long[] out = new long[2];
         out[0] = timed(label, prefix, n, () -> {
-            SecurityAuditor auditor = new SecurityAuditor(AuditorConfig.builder(pool).build());
+            java.util.Map<String, java.util.concurrent.atomic.LongAdder> perGate = new java.util.concurrent.ConcurrentSkipListMap<>();
+            java.util.concurrent.atomic.LongAdder evaluations = new java.util.concurrent.atomic.LongAdder();
+            SecurityAuditor auditor = new SecurityAuditor(AuditorConfig.builder(pool).build())
+                    .withListener(new dev.deployclaw.gates.core.GateListener() {
+                        @Override
+                        public void onVerdict(dev.deployclaw.gates.core.MigrationRequest request,
+                                              dev.deployclaw.gates.core.gate.Verdict verdict) {
+                            perGate.computeIfAbsent(verdict.gate().value(), k -> new java.util.concurrent.atomic.LongAdder())
+                                    .add(verdict.durationMs());
+                        }
+
+                        @Override
+                        public void onReport(dev.deployclaw.gates.core.report.GateReport report) {
+                            evaluations.increment();
+                        }
+                    });
             FlywayEngine engine = FlywayEngine.builder(Flyway.configure().dataSource(pool).locations(LOCATION)).build();
             RunReport r = TenantMigrator.builder(auditor, engine).tenants(TenantSource.list(tenants(prefix, n)))
                     .parallelism(parallelism).build().run();
             out[1] = r.gatesMs();
+            StringBuilder split = new StringBuilder("    " + evaluations.sum() + " evaluations; gate time by gate (ms):");
+            perGate.forEach((g, ms) -> split.append(' ').append(g).append('=').append(ms.sum()));
+            System.out.println(split);
             if (!r.succeeded()) {
                 System.out.println(r.toText());
                 throw new IllegalStateException(label + " did not complete: " + r.totals());

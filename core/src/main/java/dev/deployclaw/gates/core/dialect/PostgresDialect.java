@@ -483,7 +483,9 @@ public final class PostgresDialect implements Dialect {
 
     /**
      * {@code pg_class.reltuples} when every (leaf) table was analyzed; {@code -1} means never analyzed (PostgreSQL
-     * 14+), then {@code pg_stat_user_tables.n_live_tup}, then only {@code pg_total_relation_size}. A partitioned table
+     * 14+), then the live-tuple count ({@code pg_stat_get_live_tuples}, what {@code pg_stat_user_tables.n_live_tup}
+     * shows; the view itself aggregates every relation of the database, which made one probe cost O(catalog)), then
+     * only {@code pg_total_relation_size}. A partitioned table
      * sums its partitions; an index stands for its table.
      */
     @Override
@@ -509,12 +511,12 @@ public final class PostgresDialect implements Dialect {
                 + " cross join lateral ("
                 + "   select (sum(p.reltuples) filter (where p.reltuples >= 0))::bigint as tuples,"
                 + "          coalesce(bool_or(p.reltuples < 0 and p.relkind in ('r', 'm')), false) as never_analyzed,"
-                + "          sum(coalesce(s.n_live_tup, 0))::bigint as live,"
+                + "          sum(pg_stat_get_live_tuples(p.oid))::bigint as live,"
                 + "          sum(pg_total_relation_size(p.oid))::bigint as bytes"
                 + "   from (select c2.oid as relid where c2.relkind <> 'p'"
                 + "         union select relid from pg_partition_tree(c2.oid) where c2.relkind = 'p') pt"
                 + "   join pg_class p on p.oid = pt.relid"
-                + "   left join pg_stat_user_tables s on s.relid = p.oid) z";
+                + ") z";
         try (PreparedStatement ps = probe.prepareStatement(sql)) {
             ps.setArray(1, array(probe, "text", schemas.toArray()));
             ps.setArray(2, array(probe, "text", names.toArray()));
