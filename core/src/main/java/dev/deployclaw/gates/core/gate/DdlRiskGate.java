@@ -80,7 +80,7 @@ public final class DdlRiskGate implements Gate {
             sizeNote = " Live table sizes are not available for " + ctx.dialect().kind()
                     + ", so every finding keeps its rule's default severity.";
         }
-        DdlReview review = reviewer.review(analyses, ctx.defaultSchema(), sizes);
+        DdlReview review = timeoutsEnforced(reviewer.review(analyses, ctx.defaultSchema(), sizes));
         return verdict(review, version, sizeNote, ctx.config().ddlSizeThresholds());
     }
 
@@ -126,5 +126,25 @@ public final class DdlRiskGate implements Gate {
         }
         return Verdicts.passed(this, review.statements().size() + " statement(s) analysed: no finding at WARN or BLOCK."
                 + tail, ev);
+    }
+
+    /** Rules about a script that sets no lock / statement timeout of its own. */
+    private static final Set<String> SESSION_TIMEOUT_RULES = Set.of("missing-lock-timeout", "missing-statement-timeout");
+
+    /**
+     * Under the gates the migration session always runs with a lock wait bound and a statement timeout: the
+     * transaction-isolation gate puts them in force on the tool's session, and executeWithMonitoring sets them on its
+     * own. A script that does not set them itself is then informational, not a warning (the CLI's analyze, which
+     * has no session, keeps the rules' own severity).
+     */
+    private static DdlReview timeoutsEnforced(DdlReview review) {
+        List<Finding> findings = new ArrayList<>();
+        for (Finding f : review.findings()) {
+            findings.add(SESSION_TIMEOUT_RULES.contains(f.ruleId()) && f.severity() != Severity.INFO
+                    ? new Finding(f.ruleId(), Severity.INFO, f.statementIndex(), f.statement(), f.tables(), f.size(),
+                    f.message() + " (the gates put the session's timeouts in force)", f.safeAlternative(), f.acknowledgedReason())
+                    : f);
+        }
+        return new DdlReview(review.statements(), findings, review.overrideErrors(), review.staleOverrides());
     }
 }
