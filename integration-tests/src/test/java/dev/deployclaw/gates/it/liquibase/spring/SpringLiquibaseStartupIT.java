@@ -106,7 +106,8 @@ class SpringLiquibaseStartupIT {
                 "--spring.datasource.url=" + TestDatabases.postgresUrl(),
                 "--spring.liquibase.change-log=classpath:liquibase/tenant-changelog.xml",
                 "--spring.liquibase.default-schema=" + SCHEMA,
-                "--spring.liquibase.liquibase-schema=" + SCHEMA);
+                "--spring.liquibase.liquibase-schema=" + SCHEMA,
+                "--spring.flyway.enabled=false");
     }
 
     @Test
