@@ -168,18 +168,26 @@ public final class TenantMigrator {
                 }
             }));
         }
+        // An interrupt (the caller's executor shut down, Ctrl-C handling...) stops the run between tenants: no tenant
+        // starts after it, and the tenants in flight finish their migration (interrupting them mid-way could leave a
+        // MySQL-family DDL half-done and their report line unknown). The interrupt status is restored on return.
+        boolean interrupted = false;
         for (int k = 0; k < futures.size(); k++) {
             try {
                 futures.get(k).get();
             } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+                interrupted = true;
                 haltReason.compareAndSet(null, "the run was interrupted");
+                k--; // wait for the same tenant again
             } catch (ExecutionException e) {
                 int i = idx.get(k);
                 lines[i] = line(ordered.get(i), canaryPhase, TenantDecision.FAILED, List.of(), Optional.empty(), Optional.empty(),
                         0, 0, "migrator error: " + message(e.getCause()), List.of());
                 haltReason.compareAndSet(null, "tenant " + ordered.get(i).id() + " failed in the migrator");
             }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
         for (int i : idx) {
             if (lines[i] == null) {
