@@ -9,6 +9,7 @@ import dev.deployclaw.gates.core.dialect.Dialect;
 import dev.deployclaw.gates.core.dialect.Dialects;
 import dev.deployclaw.gates.core.dialect.Durations;
 import dev.deployclaw.gates.core.gate.Gate;
+import dev.deployclaw.gates.core.gate.Outcome;
 import dev.deployclaw.gates.core.gate.ReplicaLagGate;
 import dev.deployclaw.gates.core.gate.Verdict;
 import dev.deployclaw.gates.core.internal.Identifiers;
@@ -76,6 +77,7 @@ public final class TenantMigrator {
     private final Duration maxLagWait;
     private final Duration lagPollInterval;
     private final Duration tenantLockWait;
+    private final boolean keepPassedReports;
     private final Optional<SecurityAuditor> lagAuditor;
     private final ReentrantLock lagLock = new ReentrantLock();
     /** The current tenant's wait for replica lag, for its report line (one tenant per worker thread at a time). */
@@ -94,6 +96,7 @@ public final class TenantMigrator {
         this.maxLagWait = b.maxLagWait;
         this.lagPollInterval = b.lagPollInterval;
         this.tenantLockWait = b.tenantLockWait;
+        this.keepPassedReports = b.keepPassedReports;
         Optional<Gate> lag = auditor.gates().stream().filter(g -> g.id().equals(ReplicaLagGate.ID)).findFirst();
         this.lagAuditor = lag.map(g -> new SecurityAuditor(auditor.config(), List.of(g), List.of()));
     }
@@ -161,7 +164,8 @@ public final class TenantMigrator {
                     return;
                 }
                 TenantRun line = migrateOne(t, canaryPhase, !first.getAndSet(false));
-                lines[i] = line;
+                lines[i] = keepPassedReports || line.decision().problem() || line.decision() == TenantDecision.NOT_STARTED
+                        ? line : line.withoutReports();
                 if (line.decision().problem() && (canaryPhase || failurePolicy == FailurePolicy.HALT)) {
                     haltReason.compareAndSet(null, (canaryPhase ? "canary " : "tenant ") + t.id() + " was " + line.decision()
                             + (canaryPhase ? " (a canary problem stops the run)" : " (failure policy HALT)"));
@@ -205,7 +209,8 @@ public final class TenantMigrator {
         // the tenant's own gates found the replicas behind before a migration started (lag can build up while the
         // previous tenant runs): nothing was half-done, so wait for the replicas within the same budget and go on
         while (run.decision() == TenantDecision.BLOCKED && run.failedGates().equals(List.of(ReplicaLagGate.ID.value()))
-                && !run.detail().startsWith(LAG_TIMEOUT) && lagAuditor.isPresent() && System.nanoTime() < lagDeadline) {
+                && !run.detail().startsWith(LAG_TIMEOUT) && !run.detail().startsWith(LAG_UNREADABLE) && lagAuditor.isPresent()
+                && System.nanoTime() < lagDeadline) {
             LOG.info("Tenant {} blocked only by replica lag; waiting and trying again", t.id());
             run = attempt(t, canary, true, t0, lagDeadline, reports);
         }
@@ -213,6 +218,7 @@ public final class TenantMigrator {
     }
 
     private static final String LAG_TIMEOUT = "replica lag did not recover within maxLagWait ";
+    private static final String LAG_UNREADABLE = "before the run: replica lag could not be read (waiting would not help): ";
 
     private TenantRun attempt(Tenant t, boolean canary, boolean throttle, long t0, long lagDeadline, List<GateReport> reports) {
         if (throttle) {
@@ -222,8 +228,8 @@ public final class TenantMigrator {
                 Verdict v = r.blockingVerdicts().get(0);
                 reports.add(r);
                 Optional<String> current = currentVersion(t);
-                return line(t, canary, TenantDecision.BLOCKED, ids(r), current, current, 0, ms(t0),
-                        LAG_TIMEOUT + Durations.human(maxLagWait.toMillis()) + ": " + v.detail(), reports);
+                return line(t, canary, TenantDecision.BLOCKED, ids(r), current, current, 0, ms(t0), v.outcome() == Outcome.ERROR
+                        ? LAG_UNREADABLE + v.detail() : LAG_TIMEOUT + Durations.human(maxLagWait.toMillis()) + ": " + v.detail(), reports);
             }
         }
         SecurityAuditor tenantAuditor = auditorFor(t).withListener(new GateListener() {
@@ -311,7 +317,9 @@ public final class TenantMigrator {
                 return Optional.empty();
             }
             long left = deadline - System.nanoTime();
-            if (left <= 0) {
+            // ERROR is a gate that cannot read lag at all (a missing privilege, a probe timeout): not lag that recovers
+            // by waiting, so it blocks at once with its own message instead of after maxLagWait
+            if (left <= 0 || r.blockingVerdicts().get(0).outcome() == Outcome.ERROR) {
                 LAG_WAIT.set(LAG_WAIT.get() + (logged ? ms(firstFailure) : 0L));
                 return Optional.of(r);
             }
@@ -404,7 +412,7 @@ public final class TenantMigrator {
         while (root.getCause() != null && root.getCause() != root) {
             root = root.getCause();
         }
-        if (root != e && root.getMessage() != null) {
+        if (root != e && root.getMessage() != null && !b.toString().contains(root.getMessage().strip())) {
             b.append(" (cause: ").append(root.getMessage().strip()).append(')');
         }
         String one = b.toString().replaceAll("\\s+", " ");
@@ -425,6 +433,7 @@ public final class TenantMigrator {
         private Duration maxLagWait = Duration.ofMinutes(5);
         private Duration lagPollInterval = Duration.ofSeconds(1);
         private Duration tenantLockWait = Duration.ofMinutes(10);
+        private boolean keepPassedReports = true;
 
         private Builder(SecurityAuditor auditor, MigrationEngine engine) {
             this.auditor = Objects.requireNonNull(auditor, "auditor");
@@ -497,6 +506,16 @@ public final class TenantMigrator {
         /** How long to wait for another run that is migrating the same tenant. Default 10 min. */
         public Builder tenantLockWait(Duration d) {
             this.tenantLockWait = check("tenantLockWait", d, true);
+            return this;
+        }
+
+        /**
+         * Whether the lines of tenants that end MIGRATED or UP_TO_DATE keep their gate reports. Default true. With
+         * {@code false} the run report's memory stays flat over thousands of tenants: those lines keep their decision,
+         * versions, times and gate time, and BLOCKED / FAILED lines keep every report.
+         */
+        public Builder keepPassedReports(boolean keep) {
+            this.keepPassedReports = keep;
             return this;
         }
 
