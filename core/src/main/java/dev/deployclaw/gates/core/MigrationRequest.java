@@ -26,6 +26,7 @@ public final class MigrationRequest {
     private final Optional<Connection> session;
     private final boolean environmentOnly;
     private final java.util.Map<String, String> attributes;
+    private final java.util.Set<String> toolTables;
 
     private MigrationRequest(Builder b) {
         this.statements = List.copyOf(b.statements);
@@ -39,6 +40,7 @@ public final class MigrationRequest {
         this.session = Optional.ofNullable(b.session);
         this.environmentOnly = b.environmentOnly;
         this.attributes = java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(b.attributes));
+        this.toolTables = java.util.Collections.unmodifiableSet(new java.util.TreeSet<>(b.toolTables));
     }
 
     public static Builder builder() {
@@ -82,6 +84,13 @@ public final class MigrationRequest {
      */
     public java.util.Map<String, String> attributes() { return attributes; }
 
+    /**
+     * Tables of the request's schema that the migration tool itself keeps locked during its run (Flyway's schema
+     * history table, read in the transaction that holds Flyway's lock). When the statements' tables cannot be
+     * determined and the whole schema is watched, locks on these tables are the tool's own, not blockers.
+     */
+    public java.util.Set<String> toolTables() { return toolTables; }
+
     public Builder toBuilder() {
         Builder b = new Builder();
         b.statements.addAll(statements);
@@ -95,6 +104,7 @@ public final class MigrationRequest {
         b.session = session.orElse(null);
         b.environmentOnly = environmentOnly;
         b.attributes.putAll(attributes);
+        b.toolTables.addAll(toolTables);
         return b;
     }
 
@@ -110,6 +120,7 @@ public final class MigrationRequest {
         private Connection session;
         private boolean environmentOnly;
         private final java.util.Map<String, String> attributes = new java.util.TreeMap<>();
+        private final java.util.Set<String> toolTables = new java.util.TreeSet<>();
 
         private Builder() {
         }
@@ -204,6 +215,12 @@ public final class MigrationRequest {
         /** Records a fact about the migration tool's settings (see {@link MigrationRequest#attributes()}). */
         public Builder attribute(String key, String value) {
             attributes.put(Objects.requireNonNull(key, "attribute key"), Objects.requireNonNull(value, "attribute " + key));
+            return this;
+        }
+
+        /** Names the migration tool's own bookkeeping table in the request's schema (see {@link MigrationRequest#toolTables()}). */
+        public Builder toolTable(String table) {
+            toolTables.add(Identifiers.requireValidName("toolTable", table));
             return this;
         }
 

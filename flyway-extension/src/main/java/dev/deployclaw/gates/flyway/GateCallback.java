@@ -4,6 +4,7 @@ import dev.deployclaw.gates.core.GateBlockedException;
 import dev.deployclaw.gates.core.GateProperties;
 import dev.deployclaw.gates.core.MigrationRequest;
 import dev.deployclaw.gates.core.SecurityAuditor;
+import dev.deployclaw.gates.core.ddl.SqlParseException;
 import dev.deployclaw.gates.core.dialect.DatabaseKind;
 import dev.deployclaw.gates.core.dialect.Dialects;
 import dev.deployclaw.gates.core.gate.FlywayConfigGate;
@@ -126,6 +127,9 @@ public final class GateCallback implements Callback {
             DatabaseKind kind = Dialects.detectKind(session);
             String schema = schemaOf(cfg, session, auditor);
             MigrationRequest.Builder b = MigrationRequest.builder().session(session).schema(schema);
+            if (cfg.getTable() != null && !cfg.getTable().isBlank()) {
+                b.toolTable(cfg.getTable());
+            }
             tenant.ifPresent(b::tenant);
             transactionalLock(cfg, kind).ifPresent(lock -> b.attribute(FlywayConfigGate.TRANSACTIONAL_LOCK, lock));
             boolean full = event == Event.BEFORE_MIGRATE || fullEvaluationDue();
@@ -163,7 +167,15 @@ public final class GateCallback implements Callback {
                     + mi.getScript() + ": SQL not readable, checked as touching the whole schema) of schema " + schema);
             return;
         }
-        b.operation(sql.get(), kind);
+        try {
+            b.operation(sql.get(), kind);
+        } catch (SqlParseException e) {
+            // SQL the gates cannot split is SQL nobody has checked: it must not run (fail closed), and the message
+            // names the script so the fix is obvious
+            throw new SqlParseException("DeployClaw gates could not read migration " + version + " (" + mi.getScript()
+                    + ") of schema " + schema + ": " + e.getMessage() + ". Blocking: SQL the gates cannot read does not run;"
+                    + " fix the script.");
+        }
         if (mi.getVersion() == null) {
             b.rollbackValidation(false);
         } else {

@@ -46,6 +46,11 @@ public final class TableLockGate implements Gate {
                 : "every table of schema " + ctx.defaultSchema() + " (the statements' tables could not be determined)";
         List<SessionInfo> holders = tables.isEmpty() && wholeSchemas.isEmpty() ? List.of()
                 : ctx.dialect().lockHolders(ctx.probe(), tables, ctx.defaultSchema(), wholeSchemas, ctx.excludedPids());
+        // watching the whole schema would otherwise count the tool's own session (Flyway keeps its history table
+        // read in the transaction that holds its lock) as a blocker of every migration whose tables are unknown
+        Set<String> own = wholeSchemas.isEmpty() ? Set.of() : ctx.request().toolTables().stream()
+                .map(t -> ctx.defaultSchema() + "." + t).collect(Collectors.toSet());
+        holders = holders.stream().filter(h -> h.relation().map(r -> !own.contains(r)).orElse(true)).toList();
         List<SessionInfo> old = ctx.dialect().oldTransactions(ctx.probe(), ctx.config().maxTransactionAge(), ctx.excludedPids());
 
         // one line per session: a session holding several locks is one blocker
@@ -54,6 +59,7 @@ public final class TableLockGate implements Gate {
         List<Evidence> ev = new ArrayList<>();
         java.util.Optional<String> source = ctx.dialect().lockSource(ctx.probe());
         source.ifPresent(s -> ev.add(Evidence.fact("lock source", s)));
+        own.forEach(t -> ev.add(Evidence.fact("not counted (the migration tool's own table)", t)));
         String from = source.map(s -> " (lock source: " + s + ")").orElse("");
         ev.add(Evidence.of("sessions holding or awaiting locks on " + scope, blockers.size(), 0, "sessions"));
         long maxAge = old.stream().mapToLong(s -> s.transactionAgeMs().orElse(0L)).max().orElse(0);

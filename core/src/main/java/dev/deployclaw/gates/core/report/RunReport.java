@@ -33,11 +33,27 @@ public final class RunReport {
      * @param durationMs    wall time for this tenant (including any wait for replica lag)
      * @param lagWaitMs     time this tenant waited for replica lag to recover before it started (0 when none)
      * @param detail        why, in one or two sentences (the first blocking verdict, the failure, the halt)
-     * @param reports       every gate report produced for this tenant, in order
+     * @param reports       every gate report produced for this tenant, in order (empty for a MIGRATED / UP_TO_DATE
+     *                      tenant when the migrator was told not to keep passed reports)
+     * @param gatesMs       time spent evaluating gates for this tenant (kept when the reports are not)
      */
     public record TenantRun(String tenant, String schema, boolean canary, TenantDecision decision, List<String> failedGates,
                             Optional<String> versionBefore, Optional<String> versionAfter, int applied, long durationMs,
-                            long lagWaitMs, String detail, List<GateReport> reports) {
+                            long lagWaitMs, String detail, List<GateReport> reports, long gatesMs) {
+        /** A line whose gate time is the sum of its reports' times. */
+        public TenantRun(String tenant, String schema, boolean canary, TenantDecision decision, List<String> failedGates,
+                         Optional<String> versionBefore, Optional<String> versionAfter, int applied, long durationMs,
+                         long lagWaitMs, String detail, List<GateReport> reports) {
+            this(tenant, schema, canary, decision, failedGates, versionBefore, versionAfter, applied, durationMs, lagWaitMs,
+                    detail, reports, reports.stream().mapToLong(GateReport::executionTimeMs).sum());
+        }
+
+        /** The same line without its gate reports (the gate time stays): memory stays flat over many tenants. */
+        public TenantRun withoutReports() {
+            return new TenantRun(tenant, schema, canary, decision, failedGates, versionBefore, versionAfter, applied, durationMs,
+                    lagWaitMs, detail, List.of(), gatesMs);
+        }
+
         public TenantRun {
             Objects.requireNonNull(tenant, "tenant");
             Objects.requireNonNull(schema, "schema");
@@ -47,11 +63,6 @@ public final class RunReport {
             Objects.requireNonNull(versionAfter, "versionAfter");
             Objects.requireNonNull(detail, "detail");
             reports = List.copyOf(reports);
-        }
-
-        /** Time spent evaluating gates for this tenant. */
-        public long gatesMs() {
-            return reports.stream().mapToLong(GateReport::executionTimeMs).sum();
         }
     }
 
@@ -183,7 +194,7 @@ public final class RunReport {
         });
         b.append(totalsText.length() == 0 ? "no tenants" : totalsText).append(" in ").append(Durations.human(durationMs))
                 .append(" (gates ").append(Durations.human(gatesMs())).append(")");
-        b.append(succeeded() ? ". Run succeeded." : ". Run did not complete: read the BLOCKED/FAILED lines.");
+        b.append(succeeded() ? ". Run succeeded." : ". Run did not complete: read the BLOCKED/FAILED/NOT_STARTED lines.");
         return b.toString();
     }
 

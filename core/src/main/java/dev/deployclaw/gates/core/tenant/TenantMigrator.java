@@ -9,6 +9,7 @@ import dev.deployclaw.gates.core.dialect.Dialect;
 import dev.deployclaw.gates.core.dialect.Dialects;
 import dev.deployclaw.gates.core.dialect.Durations;
 import dev.deployclaw.gates.core.gate.Gate;
+import dev.deployclaw.gates.core.gate.Outcome;
 import dev.deployclaw.gates.core.gate.ReplicaLagGate;
 import dev.deployclaw.gates.core.gate.Verdict;
 import dev.deployclaw.gates.core.internal.Identifiers;
@@ -77,6 +78,7 @@ public final class TenantMigrator {
     private final Duration maxLagWait;
     private final Duration lagPollInterval;
     private final Duration tenantLockWait;
+    private final boolean keepPassedReports;
     private final Optional<SecurityAuditor> lagAuditor;
     private final ReentrantLock lagLock = new ReentrantLock();
     /** When the between-tenant lag check last passed (System.nanoTime), guarded by {@link #lagLock}. */
@@ -100,6 +102,7 @@ public final class TenantMigrator {
         this.maxLagWait = b.maxLagWait;
         this.lagPollInterval = b.lagPollInterval;
         this.tenantLockWait = b.tenantLockWait;
+        this.keepPassedReports = b.keepPassedReports;
         Optional<Gate> lag = auditor.gates().stream().filter(g -> g.id().equals(ReplicaLagGate.ID)).findFirst();
         this.lagAuditor = lag.map(g -> new SecurityAuditor(auditor.config(), List.of(g), List.of()));
     }
@@ -170,25 +173,34 @@ public final class TenantMigrator {
                 TenantState state = known.get(t.id());
                 TenantRun line = state != null && state.atTarget() ? upToDate(t, canaryPhase, state)
                         : migrateOne(t, canaryPhase, !first.getAndSet(false), state);
-                lines[i] = line;
+                lines[i] = keepPassedReports || line.decision().problem() || line.decision() == TenantDecision.NOT_STARTED
+                        ? line : line.withoutReports();
                 if (line.decision().problem() && (canaryPhase || failurePolicy == FailurePolicy.HALT)) {
                     haltReason.compareAndSet(null, (canaryPhase ? "canary " : "tenant ") + t.id() + " was " + line.decision()
                             + (canaryPhase ? " (a canary problem stops the run)" : " (failure policy HALT)"));
                 }
             }));
         }
+        // An interrupt (the caller's executor shut down, Ctrl-C handling...) stops the run between tenants: no tenant
+        // starts after it, and the tenants in flight finish their migration (interrupting them mid-way could leave a
+        // MySQL-family DDL half-done and their report line unknown). The interrupt status is restored on return.
+        boolean interrupted = false;
         for (int k = 0; k < futures.size(); k++) {
             try {
                 futures.get(k).get();
             } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+                interrupted = true;
                 haltReason.compareAndSet(null, "the run was interrupted");
+                k--; // wait for the same tenant again
             } catch (ExecutionException e) {
                 int i = idx.get(k);
                 lines[i] = line(ordered.get(i), canaryPhase, TenantDecision.FAILED, List.of(), Optional.empty(), Optional.empty(),
                         0, 0, "migrator error: " + message(e.getCause()), List.of());
                 haltReason.compareAndSet(null, "tenant " + ordered.get(i).id() + " failed in the migrator");
             }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
         for (int i : idx) {
             if (lines[i] == null) {
@@ -206,7 +218,8 @@ public final class TenantMigrator {
         // the tenant's own gates found the replicas behind before a migration started (lag can build up while the
         // previous tenant runs): nothing was half-done, so wait for the replicas within the same budget and go on
         while (run.decision() == TenantDecision.BLOCKED && run.failedGates().equals(List.of(ReplicaLagGate.ID.value()))
-                && !run.detail().startsWith(LAG_TIMEOUT) && lagAuditor.isPresent() && System.nanoTime() < lagDeadline) {
+                && !run.detail().startsWith(LAG_TIMEOUT) && !run.detail().startsWith(LAG_UNREADABLE) && lagAuditor.isPresent()
+                && System.nanoTime() < lagDeadline) {
             LOG.info("Tenant {} blocked only by replica lag; waiting and trying again", t.id());
             run = attempt(t, canary, true, true, t0, lagDeadline, reports, known);
         }
@@ -215,6 +228,7 @@ public final class TenantMigrator {
     }
 
     private static final String LAG_TIMEOUT = "replica lag did not recover within maxLagWait ";
+    private static final String LAG_UNREADABLE = "before the run: replica lag could not be read (waiting would not help): ";
 
     private TenantRun attempt(Tenant t, boolean canary, boolean throttle, boolean freshLag, long t0, long lagDeadline,
                               List<GateReport> reports, TenantState known) {
@@ -225,8 +239,8 @@ public final class TenantMigrator {
                 Verdict v = r.blockingVerdicts().get(0);
                 reports.add(r);
                 Optional<String> current = currentVersion(t);
-                return line(t, canary, TenantDecision.BLOCKED, ids(r), current, current, 0, ms(t0),
-                        LAG_TIMEOUT + Durations.human(maxLagWait.toMillis()) + ": " + v.detail(), reports);
+                return line(t, canary, TenantDecision.BLOCKED, ids(r), current, current, 0, ms(t0), v.outcome() == Outcome.ERROR
+                        ? LAG_UNREADABLE + v.detail() : LAG_TIMEOUT + Durations.human(maxLagWait.toMillis()) + ": " + v.detail(), reports);
             }
         }
         SecurityAuditor tenantAuditor = auditorFor(t).withListener(new GateListener() {
@@ -329,7 +343,9 @@ public final class TenantMigrator {
                 return Optional.empty();
             }
             long left = deadline - System.nanoTime();
-            if (left <= 0) {
+            // ERROR is a gate that cannot read lag at all (a missing privilege, a probe timeout): not lag that recovers
+            // by waiting, so it blocks at once with its own message instead of after maxLagWait
+            if (left <= 0 || r.blockingVerdicts().get(0).outcome() == Outcome.ERROR) {
                 LAG_WAIT.set(LAG_WAIT.get() + (logged ? ms(firstFailure) : 0L));
                 return Optional.of(r);
             }
@@ -441,7 +457,7 @@ public final class TenantMigrator {
         while (root.getCause() != null && root.getCause() != root) {
             root = root.getCause();
         }
-        if (root != e && root.getMessage() != null) {
+        if (root != e && root.getMessage() != null && !b.toString().contains(root.getMessage().strip())) {
             b.append(" (cause: ").append(root.getMessage().strip()).append(')');
         }
         String one = b.toString().replaceAll("\\s+", " ");
@@ -462,6 +478,7 @@ public final class TenantMigrator {
         private Duration maxLagWait = Duration.ofMinutes(5);
         private Duration lagPollInterval = Duration.ofSeconds(1);
         private Duration tenantLockWait = Duration.ofMinutes(10);
+        private boolean keepPassedReports = true;
 
         private Builder(SecurityAuditor auditor, MigrationEngine engine) {
             this.auditor = Objects.requireNonNull(auditor, "auditor");
@@ -538,6 +555,16 @@ public final class TenantMigrator {
         /** How long to wait for another run that is migrating the same tenant. Default 10 min. */
         public Builder tenantLockWait(Duration d) {
             this.tenantLockWait = check("tenantLockWait", d, true);
+            return this;
+        }
+
+        /**
+         * Whether the lines of tenants that end MIGRATED or UP_TO_DATE keep their gate reports. Default true. With
+         * {@code false} the run report's memory stays flat over thousands of tenants: those lines keep their decision,
+         * versions, times and gate time, and BLOCKED / FAILED lines keep every report.
+         */
+        public Builder keepPassedReports(boolean keep) {
+            this.keepPassedReports = keep;
             return this;
         }
 
