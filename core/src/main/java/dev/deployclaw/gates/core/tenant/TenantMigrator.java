@@ -476,7 +476,10 @@ public final class TenantMigrator {
             return this;
         }
 
-        /** Tenants migrated at once. Default 1; each takes up to three connections (lock, Flyway, gate probe). */
+        /**
+         * Tenants migrated at once. Default 1. Each takes up to four connections at once (its run lock, Flyway's two:
+         * Flyway keeps its history table and lock on a second one, the gate probe): size a pool at 4 x parallelism.
+         */
         public Builder parallelism(int n) {
             if (n < 1 || n > 64) {
                 throw new IllegalArgumentException("parallelism must be between 1 and 64, but was " + n);
