@@ -1,0 +1,1 @@
+create table items (id bigint primary key, name text not null);
