@@ -258,12 +258,7 @@ public final class PostgresDialect implements Dialect {
     @Override
     public List<SessionInfo> lockHolders(Connection probe, Collection<TableRef> tables, String defaultSchema,
                                          Collection<String> wholeSchemas, Collection<Long> excludedPids) throws SQLException {
-        List<String> schemas = new ArrayList<>();
-        List<String> names = new ArrayList<>();
-        for (TableRef t : tables) {
-            schemas.add(t.schemaOr(defaultSchema));
-            names.add(t.name());
-        }
+        TableArrays refs = TableArrays.of(tables, defaultSchema);
         String sql = "select coalesce(l.pid, 0), coalesce(a.state, case when l.pid is null then 'prepared transaction' end),"
                 + " (extract(epoch from clock_timestamp() - a.xact_start) * 1000)::bigint,"
                 + " coalesce(a.application_name, ''), coalesce(a.usename::text, ''), coalesce(a.query, ''),"
@@ -283,8 +278,8 @@ public final class PostgresDialect implements Dialect {
         List<SessionInfo> out = new ArrayList<>();
         try (PreparedStatement ps = probe.prepareStatement(sql)) {
             ps.setArray(1, array(probe, "int8", excludedPids.toArray()));
-            ps.setArray(2, array(probe, "text", schemas.toArray()));
-            ps.setArray(3, array(probe, "text", names.toArray()));
+            ps.setArray(2, array(probe, "text", refs.schemas()));
+            ps.setArray(3, array(probe, "text", refs.names()));
             ps.setArray(4, array(probe, "text", wholeSchemas.toArray()));
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
@@ -499,12 +494,7 @@ public final class PostgresDialect implements Dialect {
         if (relations.isEmpty()) {
             return out;
         }
-        List<String> schemas = new ArrayList<>();
-        List<String> names = new ArrayList<>();
-        for (TableRef t : relations) {
-            schemas.add(t.schemaOr(defaultSchema));
-            names.add(t.name());
-        }
+        TableArrays refs = TableArrays.of(relations, defaultSchema);
         String sql = "select x.s, x.r, tn.nspname, c2.relname, z.tuples, z.never_analyzed, z.live, z.bytes"
                 + " from unnest(?::text[], ?::text[]) as x(s, r)"
                 + " join pg_namespace n on n.nspname = x.s"
@@ -522,8 +512,8 @@ public final class PostgresDialect implements Dialect {
                 + "   join pg_class p on p.oid = pt.relid"
                 + ") z";
         try (PreparedStatement ps = probe.prepareStatement(sql)) {
-            ps.setArray(1, array(probe, "text", schemas.toArray()));
-            ps.setArray(2, array(probe, "text", names.toArray()));
+            ps.setArray(1, array(probe, "text", refs.schemas()));
+            ps.setArray(2, array(probe, "text", refs.names()));
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     TableRef asked = TableRef.of(rs.getString(1), rs.getString(2));
@@ -557,12 +547,7 @@ public final class PostgresDialect implements Dialect {
         if (tables.isEmpty()) {
             return out;
         }
-        List<String> schemas = new ArrayList<>();
-        List<String> names = new ArrayList<>();
-        for (TableRef t : tables) {
-            schemas.add(t.schemaOr(defaultSchema));
-            names.add(t.name());
-        }
+        TableArrays refs = TableArrays.of(tables, defaultSchema);
         String sql = "select x.s, x.r, a.attname, format_type(a.atttypid, a.atttypmod)"
                 + " from unnest(?::text[], ?::text[]) as x(s, r)"
                 + " join pg_namespace n on n.nspname = x.s"
@@ -570,8 +555,8 @@ public final class PostgresDialect implements Dialect {
                 + " join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped"
                 + " order by 1, 2, a.attnum";
         try (PreparedStatement ps = probe.prepareStatement(sql)) {
-            ps.setArray(1, array(probe, "text", schemas.toArray()));
-            ps.setArray(2, array(probe, "text", names.toArray()));
+            ps.setArray(1, array(probe, "text", refs.schemas()));
+            ps.setArray(2, array(probe, "text", refs.names()));
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     out.computeIfAbsent(TableRef.of(rs.getString(1), rs.getString(2)), k -> new LinkedHashMap<>())
@@ -580,5 +565,19 @@ public final class PostgresDialect implements Dialect {
             }
         }
         return out;
+    }
+
+    /** Tables as two parallel arrays (schema resolved against the default, name) for {@code unnest(?::text[], ?::text[])}. */
+    private record TableArrays(Object[] schemas, Object[] names) {
+        static TableArrays of(Collection<TableRef> tables, String defaultSchema) {
+            Object[] schemas = new Object[tables.size()];
+            Object[] names = new Object[tables.size()];
+            int i = 0;
+            for (TableRef t : tables) {
+                schemas[i] = t.schemaOr(defaultSchema);
+                names[i++] = t.name();
+            }
+            return new TableArrays(schemas, names);
+        }
     }
 }
