@@ -301,6 +301,9 @@ public final class PostgresDialect implements Dialect {
                 + " from pg_stat_activity"
                 + " where datname = current_database() and backend_type = 'client backend'"
                 + " and xact_start < clock_timestamp() - make_interval(secs => ?)"
+                // an 'idle' backend has no open transaction, whatever xact_start still shows: seen in benchmarks as a
+                // pooled connection 'idle' for minutes with xact_start set, which blocked a whole tenant run
+                + " and state is distinct from 'idle'"
                 + " and pid <> pg_backend_pid() and pid <> all(?)"
                 + " order by xact_start";
         List<SessionInfo> out = new ArrayList<>();
