@@ -335,18 +335,7 @@ public final class AvailabilityHarness {
 
     private static void dropAll() throws SQLException {
         try (Connection c = DriverManager.getConnection(PRIMARY)) {
-            List<String> schemas = new ArrayList<>();
-            try (Statement st = c.createStatement();
-                 ResultSet rs = st.executeQuery("select nspname from pg_namespace where nspname like 'ev\\_av\\_a\\_%' or nspname like 'ev\\_av\\_b\\_%'")) {
-                while (rs.next()) {
-                    schemas.add(rs.getString(1));
-                }
-            }
-            try (Statement st = c.createStatement()) {
-                for (String s : schemas) {
-                    st.execute("drop schema \"" + s + "\" cascade");
-                }
-            }
+            Machine.dropSchemas(c, "ev_av_a_", "ev_av_b_");
         }
     }
 

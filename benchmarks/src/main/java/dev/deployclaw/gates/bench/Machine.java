@@ -36,4 +36,24 @@ final class Machine {
         Arrays.sort(copy);
         return copy;
     }
+
+    /** Drops every schema whose name starts with one of {@code prefixes} (the harnesses' throwaway tenants). */
+    static void dropSchemas(java.sql.Connection c, String... prefixes) throws java.sql.SQLException {
+        java.util.List<String> schemas = new java.util.ArrayList<>();
+        try (java.sql.PreparedStatement ps = c.prepareStatement("select nspname from pg_namespace where nspname like ?")) {
+            for (String prefix : prefixes) {
+                ps.setString(1, prefix.replace("_", "\\_") + "%");
+                try (java.sql.ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        schemas.add(rs.getString(1));
+                    }
+                }
+            }
+        }
+        try (java.sql.Statement st = c.createStatement()) {
+            for (String s : schemas) {
+                st.execute("drop schema \"" + s.replace("\"", "\"\"") + "\" cascade");
+            }
+        }
+    }
 }

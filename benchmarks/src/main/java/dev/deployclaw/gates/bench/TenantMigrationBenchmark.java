@@ -143,20 +143,7 @@ public final class TenantMigrationBenchmark {
 
     private static void drop(String prefix) throws Exception {
         try (HikariDataSource one = pool(1); Connection c = one.getConnection()) {
-            List<String> schemas = new ArrayList<>();
-            try (PreparedStatement ps = c.prepareStatement("select nspname from pg_namespace where nspname like ?")) {
-                ps.setString(1, prefix.replace("_", "\\_") + "%");
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        schemas.add(rs.getString(1));
-                    }
-                }
-            }
-            try (Statement st = c.createStatement()) {
-                for (String s : schemas) {
-                    st.execute("drop schema \"" + s + "\" cascade");
-                }
-            }
+            Machine.dropSchemas(c, prefix);
         }
     }
 
