@@ -883,14 +883,9 @@ public final class MySqlDialect implements Dialect {
         }
         List<TableRef> asked = new ArrayList<>(relations);
         String sql = "SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_ROWS, COALESCE(DATA_LENGTH, 0) + COALESCE(INDEX_LENGTH, 0)"
-                + " FROM information_schema.TABLES WHERE (LOWER(TABLE_SCHEMA), LOWER(TABLE_NAME)) IN ("
-                + String.join(", ", Collections.nCopies(asked.size(), "(LOWER(?), LOWER(?))")) + ")";
+                + " FROM information_schema.TABLES WHERE " + tablesIn(asked.size());
         try (PreparedStatement ps = probe.prepareStatement(sql)) {
-            int i = 1;
-            for (TableRef t : asked) {
-                ps.setString(i++, t.schemaOr(defaultSchema));
-                ps.setString(i++, t.name());
-            }
+            bindTables(ps, asked, defaultSchema);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     String schema = rs.getString(1);
@@ -921,15 +916,10 @@ public final class MySqlDialect implements Dialect {
         List<TableRef> asked = new ArrayList<>(tables);
         String sql = "SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME,"
                 + " CONCAT(COLUMN_TYPE, IF(IS_NULLABLE = 'NO', ' not null', ''))"
-                + " FROM information_schema.COLUMNS WHERE (LOWER(TABLE_SCHEMA), LOWER(TABLE_NAME)) IN ("
-                + String.join(", ", Collections.nCopies(asked.size(), "(LOWER(?), LOWER(?))")) + ")"
+                + " FROM information_schema.COLUMNS WHERE " + tablesIn(asked.size())
                 + " ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION";
         try (PreparedStatement ps = probe.prepareStatement(sql)) {
-            int i = 1;
-            for (TableRef t : asked) {
-                ps.setString(i++, t.schemaOr(defaultSchema));
-                ps.setString(i++, t.name());
-            }
+            bindTables(ps, asked, defaultSchema);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     for (TableRef t : asked) {
@@ -942,5 +932,19 @@ public final class MySqlDialect implements Dialect {
             }
         }
         return out;
+    }
+
+    /** {@code (LOWER(TABLE_SCHEMA), LOWER(TABLE_NAME)) IN ((LOWER(?), LOWER(?)), …)} for {@code n} tables. */
+    private static String tablesIn(int n) {
+        return "(LOWER(TABLE_SCHEMA), LOWER(TABLE_NAME)) IN ("
+                + String.join(", ", Collections.nCopies(n, "(LOWER(?), LOWER(?))")) + ")";
+    }
+
+    private static void bindTables(PreparedStatement ps, List<TableRef> tables, String defaultSchema) throws SQLException {
+        int i = 1;
+        for (TableRef t : tables) {
+            ps.setString(i++, t.schemaOr(defaultSchema));
+            ps.setString(i++, t.name());
+        }
     }
 }
