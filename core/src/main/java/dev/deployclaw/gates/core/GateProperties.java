@@ -45,6 +45,7 @@ import java.util.regex.Pattern;
  * deployclaw.ddl.warnBytes / .blockBytes table bytes at which it warns / blocks (104857600 / 1073741824)
  * deployclaw.replicas.NAME.url           JDBC URL of a replica read directly (also .user, .password)
  * deployclaw.flyway.autoRegister         true (default) | false: the zero-wiring Flyway callback
+ * deployclaw.flyway.environmentRecheck   duration, default 1m: re-run the environment gates during a long migrate
  * deployclaw.liquibase.autoRegister      true (default) | false: the zero-wiring Liquibase command step
  * deployclaw.liquibase.volatileChanges   BLOCK (default) | PREVIEW_AT_RUN_TIME: changes whose SQL exists only at run time
  * deployclaw.liquibase.environmentRecheck duration, default 1m: re-run the environment gates during a long update
@@ -66,7 +67,7 @@ public final class GateProperties {
             "requirePointInTimeRecovery", "maxArchiveAge", "maxBackupAge", "heartbeatTable", "tenantSchemaPattern",
             "minBinlogRetention", "lockRetries", "lockRetryBackoff", "ddl.warnRows", "ddl.blockRows", "ddl.warnBytes",
             "ddl.blockBytes",
-            "flyway.autoRegister", "liquibase.autoRegister", "liquibase.volatileChanges", "liquibase.environmentRecheck",
+            "flyway.autoRegister", "flyway.environmentRecheck", "liquibase.autoRegister", "liquibase.volatileChanges", "liquibase.environmentRecheck",
             "liquibase.url", "liquibase.user", "liquibase.password");
     private static final Pattern REPLICA_KEY = Pattern.compile("replicas\\.([A-Za-z0-9_-]+)\\.(url|user|password)");
     private static final Pattern ENV_REPLICA = Pattern.compile("REPLICAS_([A-Z0-9]+)_(URL|USER|PASSWORD)");
@@ -167,7 +168,7 @@ public final class GateProperties {
                     case "lockRetryBackoff" -> b.lockRetryBackoff(duration(k, v));
                     case "ddl.warnRows", "ddl.blockRows", "ddl.warnBytes", "ddl.blockBytes" -> sizes.put(k, number(k, v, Long.MAX_VALUE));
                     case "flyway.autoRegister", "liquibase.autoRegister" -> bool(k, v);
-                    case "liquibase.environmentRecheck" -> duration(k, v);
+                    case "liquibase.environmentRecheck", "flyway.environmentRecheck" -> duration(k, v);
                     default -> {
                         Matcher m = REPLICA_KEY.matcher(k);
                         if (m.matches()) {

@@ -25,6 +25,7 @@ public final class MigrationRequest {
     private final Optional<String> migrationVersion;
     private final Optional<Connection> session;
     private final boolean environmentOnly;
+    private final boolean environmentChecked;
     private final java.util.Map<String, String> attributes;
     private final java.util.Set<String> toolTables;
 
@@ -39,6 +40,7 @@ public final class MigrationRequest {
         this.migrationVersion = Optional.ofNullable(b.migrationVersion);
         this.session = Optional.ofNullable(b.session);
         this.environmentOnly = b.environmentOnly;
+        this.environmentChecked = b.environmentChecked;
         this.attributes = java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(b.attributes));
         this.toolTables = java.util.Collections.unmodifiableSet(new java.util.TreeSet<>(b.toolTables));
     }
@@ -79,6 +81,13 @@ public final class MigrationRequest {
     public boolean environmentOnly() { return environmentOnly; }
 
     /**
+     * True when an adapter evaluated every gate for this run a moment ago (Flyway {@code beforeMigrate}) and now
+     * re-checks only the next migration's statements: a gate that reads both the statements and the server (the
+     * rollback gate's recovery point and backup) then checks the statements alone.
+     */
+    public boolean environmentChecked() { return environmentChecked; }
+
+    /**
      * Facts about the migration tool's own settings, by key, for gates that check tool configuration (e.g.
      * {@code flyway.postgresql.transactional.lock} = {@code true}). Empty unless an adapter sets them.
      */
@@ -103,6 +112,7 @@ public final class MigrationRequest {
         b.migrationVersion = migrationVersion.orElse(null);
         b.session = session.orElse(null);
         b.environmentOnly = environmentOnly;
+        b.environmentChecked = environmentChecked;
         b.attributes.putAll(attributes);
         b.toolTables.addAll(toolTables);
         return b;
@@ -119,6 +129,7 @@ public final class MigrationRequest {
         private String migrationVersion;
         private Connection session;
         private boolean environmentOnly;
+        private boolean environmentChecked;
         private final java.util.Map<String, String> attributes = new java.util.TreeMap<>();
         private final java.util.Set<String> toolTables = new java.util.TreeSet<>();
 
@@ -209,6 +220,12 @@ public final class MigrationRequest {
 
         public Builder environmentOnly(boolean environmentOnly) {
             this.environmentOnly = environmentOnly;
+            return this;
+        }
+
+        /** See {@link MigrationRequest#environmentChecked()}. Default false. */
+        public Builder environmentChecked(boolean checked) {
+            this.environmentChecked = checked;
             return this;
         }
 

@@ -103,35 +103,55 @@ public final class SecurityAuditor {
      * cannot decide is an ERROR verdict, and ERROR blocks.
      */
     public GateReport enforcePreMigrationGates(MigrationRequest request) {
+        try (GateSession session = openSession()) {
+            return enforcePreMigrationGates(request, session);
+        }
+    }
+
+    /**
+     * Opens a {@link GateSession}: the gates' probe connection kept across several evaluations (an adapter checking a
+     * run's migrations one after another), so each evaluation does not take and prepare a connection again. Close it
+     * when the run ends.
+     */
+    public GateSession openSession() {
+        return new GateSession(config);
+    }
+
+    /**
+     * {@link #enforcePreMigrationGates(MigrationRequest)} on the probe connection of {@code session} (opened by an
+     * auditor with this one's data source and probe timeout).
+     */
+    public GateReport enforcePreMigrationGates(MigrationRequest request, GateSession session) {
         Objects.requireNonNull(request, "request");
+        Objects.requireNonNull(session, "session");
+        if (!session.serves(config)) {
+            throw new IllegalArgumentException("session was opened for another data source or probe timeout; open it with"
+                    + " this auditor's openSession()");
+        }
         long start = System.nanoTime();
         Instant timestamp = Instant.now();
         String executionId = "sg-migration-" + DAY.format(timestamp) + "-"
                 + String.format("%09d", ThreadLocalRandom.current().nextInt(1_000_000_000));
         List<Verdict> verdicts = new ArrayList<>();
         String schema = request.schema().orElse("?");
-        Dialect d = null;
-        try (Connection probe = config.dataSource().getConnection()) {
-            d = dialect(probe);
-            probe.setAutoCommit(true);
-            d.applyProbeTimeouts(probe, config.probeTimeout());
-            try {
-                schema = request.schema().orElse(d.currentSchema(request.session().orElse(probe)));
-                List<Long> excluded = new ArrayList<>();
-                if (request.session().isPresent()) {
-                    excluded.add(d.sessionId(request.session().get()));
-                }
-                GateContext ctx = new GateContext(config, request, d, probe, schema, tablesOf(request), excluded);
-                Optional<String> missing = d.missingMonitoringPrivilege(probe);
-                for (Gate gate : gates) {
-                    verdicts.add(notify(request, evaluate(gate, ctx, missing)));
-                }
-            } finally {
-                try {
-                    d.resetProbeTimeouts(probe);
-                } catch (SQLException ignored) {
-                    // a broken probe connection is discarded by its pool
-                }
+        Dialect d = dialect;
+        // the probe connection is opened when the first gate needs it (or to detect the dialect): gates that decide from
+        // the statements alone cost no round trip
+        session.begin();
+        try {
+            if (d == null) {
+                d = dialect(session.get(null));
+            }
+            Dialect dd = d;
+            if (request.schema().isPresent()) {
+                schema = request.schema().get();
+            } else {
+                schema = d.currentSchema(request.session().isPresent() ? request.session().get() : session.get(d));
+            }
+            GateContext ctx = new GateContext(config, request, d, () -> session.get(dd), schema, tablesOf(request),
+                    () -> request.session().isPresent() ? List.of(dd.sessionId(request.session().get())) : List.of());
+            for (Gate gate : gates) {
+                verdicts.add(notify(request, evaluate(gate, ctx, session)));
             }
         } catch (SQLException | RuntimeException e) {
             // could not even open or prepare the probe: every gate that has not decided fails closed
@@ -141,9 +161,10 @@ public final class SecurityAuditor {
                         + ". Blocking: a gate that cannot decide fails closed.", List.of(), sqlState(e), 0)));
             }
         }
+        session.end(verdicts.stream().anyMatch(v -> v.outcome() == Outcome.ERROR));
         GateReport report = new GateReport(executionId, timestamp, request.description(), request.tenant()
                 .or(config::tenantId), schema, request.migrationVersion(), d == null ? dev.deployclaw.gates.core.dialect.DatabaseKind.POSTGRESQL : d.kind(),
-                request.statements(), verdicts, (System.nanoTime() - start) / 1_000_000,
+                request.statements(), verdicts, java.time.Duration.ofNanos(System.nanoTime() - start),
                 request.isolationLevel().orElse(config.requiredIsolation()));
         for (GateListener l : listeners) {
             try {
@@ -162,7 +183,15 @@ public final class SecurityAuditor {
      * @throws GateBlockedException carrying the report, with the rendered report as its message
      */
     public GateReport requireSafe(MigrationRequest request) {
-        GateReport report = enforcePreMigrationGates(request);
+        return passed(enforcePreMigrationGates(request));
+    }
+
+    /** {@link #requireSafe(MigrationRequest)} on the probe connection of {@code session}. */
+    public GateReport requireSafe(MigrationRequest request, GateSession session) {
+        return passed(enforcePreMigrationGates(request, session));
+    }
+
+    private static GateReport passed(GateReport report) {
         if (!report.allGatesPassed()) {
             throw new GateBlockedException(report);
         }
@@ -211,18 +240,26 @@ public final class SecurityAuditor {
         return d;
     }
 
-    private Verdict evaluate(Gate gate, GateContext ctx, Optional<String> missingPrivilege) {
+    private Verdict evaluate(Gate gate, GateContext ctx, GateSession probe) {
         long t0 = System.nanoTime();
         Verdict v;
         if (Thread.currentThread().isInterrupted()) {
             v = new Verdict(gate.id(), gate.action(), Outcome.ERROR, "Interrupted before this gate ran. Blocking: a gate that"
                     + " cannot decide fails closed.", List.of(), Optional.empty(), 0);
-        } else if (missingPrivilege.isPresent() && gate.readsOtherSessions()) {
-            v = new Verdict(gate.id(), gate.action(), Outcome.ERROR, "Cannot see other sessions: " + missingPrivilege.get()
-                    + " Blocking: a gate that cannot see fails closed.", List.of(), Optional.of("42501"), 0);
         } else {
             try {
-                v = Objects.requireNonNull(gate.evaluate(ctx), "gate " + gate.id() + " returned no verdict");
+                Optional<String> missingPrivilege = gate.readsOtherSessions() ? probe.missingPrivilege(ctx.dialect())
+                        : Optional.empty();
+                if (missingPrivilege.isPresent()) {
+                    v = new Verdict(gate.id(), gate.action(), Outcome.ERROR, "Cannot see other sessions: " + missingPrivilege.get()
+                            + " Blocking: a gate that cannot see fails closed.", List.of(), Optional.of("42501"), 0);
+                } else {
+                    v = Objects.requireNonNull(gate.evaluate(ctx), "gate " + gate.id() + " returned no verdict");
+                }
+            } catch (GateSession.ProbeUnavailable e) {
+                v = new Verdict(gate.id(), gate.action(), Outcome.ERROR, "Could not connect to or prepare the primary: "
+                        + message(e.getCause()) + ". Blocking: a gate that cannot decide fails closed.", List.of(),
+                        sqlState(e.getCause()), 0);
             } catch (Exception e) {
                 if (e instanceof InterruptedException) {
                     Thread.currentThread().interrupt();

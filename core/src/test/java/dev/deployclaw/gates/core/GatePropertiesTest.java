@@ -59,4 +59,14 @@ class GatePropertiesTest {
         assertThatThrownBy(() -> GateProperties.of(Map.of("deployclaw.flyway.autoRegister", "no"), Map.of()))
                 .hasMessage("deployclaw.flyway.autoRegister must be true or false, but was 'no'");
     }
+
+    @Test
+    void readsTheFlywayEnvironmentRecheckFromPropertiesAndTheEnvironmentAndRejectsABadOne() {
+        assertThat(GateProperties.of(Map.of(), Map.of("DEPLOYCLAW_FLYWAY_ENVIRONMENT_RECHECK", "0s"))
+                .get("flyway.environmentRecheck")).contains("0s");
+        assertThat(GateProperties.of(Map.of("deployclaw.flyway.environmentRecheck", "10s"), Map.of())
+                .get("flyway.environmentRecheck")).contains("10s");
+        assertThatThrownBy(() -> GateProperties.of(Map.of("deployclaw.flyway.environmentRecheck", "often"), Map.of()))
+                .hasMessageStartingWith("deployclaw.flyway.environmentRecheck must be a duration");
+    }
 }

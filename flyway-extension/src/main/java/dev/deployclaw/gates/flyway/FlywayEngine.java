@@ -43,12 +43,14 @@ public final class FlywayEngine implements MigrationEngine {
 
     private final FluentConfiguration base;
     private final Optional<Boolean> transactionalLock;
+    private final java.time.Duration environmentRecheck;
     private final Scanner<JavaMigration> scanner;
     private final ScriptCatalogCache catalogs = new ScriptCatalogCache();
 
     private FlywayEngine(Builder b) {
         this.base = b.base;
         this.transactionalLock = Optional.ofNullable(b.transactionalLock);
+        this.environmentRecheck = b.environmentRecheck;
         this.scanner = scan(base);
     }
 
@@ -139,7 +141,13 @@ public final class FlywayEngine implements MigrationEngine {
     @Override
     public MigrationResult migrate(Tenant tenant, SecurityAuditor auditor) {
         Objects.requireNonNull(auditor, "auditor");
-        MigrateResult r = flyway(tenant, new GateCallback(auditor, tenant.id(), catalogs)).migrate();
+        GateCallback gate = new GateCallback(auditor, tenant.id(), catalogs, environmentRecheck);
+        MigrateResult r;
+        try {
+            r = flyway(tenant, gate).migrate();
+        } finally {
+            gate.closeSession();
+        }
         return new MigrationResult(Optional.ofNullable(r.initialSchemaVersion), Optional.ofNullable(r.targetSchemaVersion),
                 r.migrationsExecuted);
     }
@@ -180,6 +188,7 @@ public final class FlywayEngine implements MigrationEngine {
     public static final class Builder {
         private final FluentConfiguration base;
         private Boolean transactionalLock;
+        private java.time.Duration environmentRecheck = GateCallback.ENVIRONMENT_RECHECK;
 
         private Builder(FluentConfiguration base) {
             this.base = Objects.requireNonNull(base, "base configuration");
@@ -196,6 +205,19 @@ public final class FlywayEngine implements MigrationEngine {
          */
         public Builder transactionalLock(boolean lock) {
             this.transactionalLock = lock;
+            return this;
+        }
+
+        /**
+         * How long the environment gates evaluated at a tenant's {@code beforeMigrate} serve its later migrations
+         * (see {@link GateCallback#environmentRecheck(java.time.Duration)}). Default
+         * {@link GateCallback#ENVIRONMENT_RECHECK}; zero = every gate before every migration.
+         */
+        public Builder environmentRecheck(java.time.Duration recheck) {
+            if (recheck == null || recheck.isNegative()) {
+                throw new IllegalArgumentException("environmentRecheck must be zero or positive, but was " + recheck);
+            }
+            this.environmentRecheck = recheck;
             return this;
         }
 

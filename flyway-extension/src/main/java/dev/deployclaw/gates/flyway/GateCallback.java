@@ -2,6 +2,7 @@ package dev.deployclaw.gates.flyway;
 
 import dev.deployclaw.gates.core.GateBlockedException;
 import dev.deployclaw.gates.core.GateProperties;
+import dev.deployclaw.gates.core.GateSession;
 import dev.deployclaw.gates.core.MigrationRequest;
 import dev.deployclaw.gates.core.SecurityAuditor;
 import dev.deployclaw.gates.core.ddl.SqlParseException;
@@ -20,6 +21,7 @@ import org.flywaydb.core.api.configuration.FluentConfiguration;
 import dev.deployclaw.gates.core.gate.Gate;
 import dev.deployclaw.gates.core.gate.GateId;
 import dev.deployclaw.gates.core.gate.ReplicaLagGate;
+import dev.deployclaw.gates.core.gate.TableLockGate;
 import dev.deployclaw.gates.core.gate.TopologyGate;
 
 import javax.sql.DataSource;
@@ -39,10 +41,14 @@ import java.util.Optional;
  * <ul>
  *   <li>{@code beforeMigrate}: the environment gates (replica lag, locks and old transactions on the schema,
  *       isolation, recovery point) for the schema being migrated;</li>
- *   <li>{@code beforeEachMigrate}: the statement-level gates (all but {@code topology} and {@code replica-lag},
- *       which run again once {@link #ENVIRONMENT_RECHECK} has passed) for the pending migration's SQL, read through
- *       Flyway's configured locations with placeholders replaced, and its rollback plan (an undo script {@code U<version>__*.sql}
- *       beside it, or a {@code -- deployclaw:roll-forward-only <reason>} line in it).</li>
+ *   <li>{@code beforeEachMigrate}: the statement-level gates for the pending migration's SQL, read through Flyway's
+ *       configured locations with placeholders replaced ({@code ddl-risk}), its rollback plan (an undo script
+ *       {@code U<version>__*.sql} beside it, or a {@code -- deployclaw:roll-forward-only <reason>} line in it), the
+ *       lock wait bound of Flyway's migration session ({@code transaction-isolation}), and any gate the registry holds
+ *       besides the built-in ones. The environment gates ({@code topology}, {@code replica-lag}, {@code table-lock})
+ *       and the recovery point run again before a migration once the environment recheck interval (default
+ *       {@link #ENVIRONMENT_RECHECK}) has passed since they last ran; until then a lock taken mid-run is met by the
+ *       session's {@code lock_timeout}, which makes the DDL fail fast instead of queueing.</li>
  * </ul>
  * A block throws {@link GateBlockedException} (the rendered report is its message); Flyway wraps it in a
  * {@code FlywayException}, the migration does not start and no history row is written. Statement-level events
@@ -57,17 +63,22 @@ public final class GateCallback implements Callback {
     public static final String NAME = "deployclaw-gates";
     /**
      * Gates that read the environment rather than a migration's statements. They run at {@code beforeMigrate}; before
-     * each migration they run again only once {@link #ENVIRONMENT_RECHECK} has passed since they last ran.
+     * each migration they run again only once the environment recheck interval has passed since they last ran.
      */
-    static final Set<GateId> ENVIRONMENT_GATES = Set.of(TopologyGate.ID, ReplicaLagGate.ID);
-    /** How long an environment check at {@code beforeMigrate} serves the migrations of the same run. */
+    static final Set<GateId> ENVIRONMENT_GATES = Set.of(TopologyGate.ID, ReplicaLagGate.ID, TableLockGate.ID);
+    /** How long an environment check at {@code beforeMigrate} serves the migrations of the same run, by default. */
     public static final Duration ENVIRONMENT_RECHECK = Duration.ofMinutes(1);
+    /** The property that overrides {@link #ENVIRONMENT_RECHECK} ({@code 0} = every gate before every migration). */
+    public static final String ENVIRONMENT_RECHECK_PROPERTY = "flyway.environmentRecheck";
     /** When this thread's run last evaluated every gate (Flyway runs one migrate on one thread). */
     private static final ThreadLocal<Long> LAST_FULL_EVALUATION = new ThreadLocal<>();
 
     private final SecurityAuditor fixedAuditor;
     private final Optional<String> tenant;
     private final ScriptCatalogCache catalogs;
+    private final Duration environmentRecheck;
+    /** The gates' probe connection for the Flyway run on this thread, from {@code beforeMigrate} to its end. */
+    private final ThreadLocal<GateSession> session = new ThreadLocal<>();
     private volatile Built built;
 
     private record Built(DataSource dataSource, GateProperties properties, SecurityAuditor auditor) {
@@ -75,23 +86,41 @@ public final class GateCallback implements Callback {
 
     /** For Flyway's {@code callbacks} property: configuration from {@code deployclaw.*} properties, see {@link GateProperties}. */
     public GateCallback() {
-        this(null, null, new ScriptCatalogCache());
+        this(null, null, new ScriptCatalogCache(), null);
     }
 
     /** Gates with {@code auditor}'s configuration. */
     public GateCallback(SecurityAuditor auditor) {
-        this(Objects.requireNonNull(auditor, "auditor"), null, new ScriptCatalogCache());
+        this(Objects.requireNonNull(auditor, "auditor"), null, new ScriptCatalogCache(), null);
     }
 
-    GateCallback(SecurityAuditor auditor, String tenant, ScriptCatalogCache catalogs) {
+    GateCallback(SecurityAuditor auditor, String tenant, ScriptCatalogCache catalogs, Duration environmentRecheck) {
         this.fixedAuditor = auditor;
         this.tenant = Optional.ofNullable(tenant).map(t -> Identifiers.requireValidName("tenant", t));
         this.catalogs = catalogs;
+        this.environmentRecheck = environmentRecheck;
     }
 
     /** A copy that names {@code tenant} in its reports. */
     public GateCallback forTenant(String tenant) {
-        return new GateCallback(fixedAuditor, tenant, catalogs);
+        return new GateCallback(fixedAuditor, tenant, catalogs, environmentRecheck);
+    }
+
+    /**
+     * A copy whose environment gates ({@code topology}, {@code replica-lag}, {@code table-lock}, the recovery point)
+     * run again before a migration once {@code recheck} has passed since they last ran in the same Flyway run.
+     * Default {@link #ENVIRONMENT_RECHECK}, or the {@code deployclaw.flyway.environmentRecheck} property for the
+     * no-argument constructor; {@link Duration#ZERO} evaluates every gate before every migration.
+     */
+    public GateCallback environmentRecheck(Duration recheck) {
+        return new GateCallback(fixedAuditor, tenant.orElse(null), catalogs, checkRecheck("environmentRecheck", recheck));
+    }
+
+    private static Duration checkRecheck(String name, Duration d) {
+        if (d == null || d.isNegative()) {
+            throw new IllegalArgumentException(name + " must be zero or positive, but was " + d);
+        }
+        return d;
     }
 
     /**
@@ -107,7 +136,8 @@ public final class GateCallback implements Callback {
 
     @Override
     public boolean supports(Event event, Context context) {
-        return event == Event.BEFORE_MIGRATE || event == Event.BEFORE_EACH_MIGRATE;
+        return event == Event.BEFORE_MIGRATE || event == Event.BEFORE_EACH_MIGRATE || event == Event.AFTER_MIGRATE
+                || event == Event.AFTER_MIGRATE_ERROR;
     }
 
     @Override
@@ -120,31 +150,69 @@ public final class GateCallback implements Callback {
         if (!supports(event, context)) {
             return;
         }
+        if (event == Event.AFTER_MIGRATE || event == Event.AFTER_MIGRATE_ERROR) {
+            closeSession();
+            return;
+        }
         Configuration cfg = context.getConfiguration();
-        Connection session = context.getConnection();
+        Connection connection = context.getConnection();
         SecurityAuditor auditor = auditor(cfg);
+        Duration recheck = environmentRecheck != null ? environmentRecheck : fixedAuditor != null ? ENVIRONMENT_RECHECK
+                : built.properties().get(ENVIRONMENT_RECHECK_PROPERTY).map(v -> checkRecheck(GateProperties.PREFIX
+                + ENVIRONMENT_RECHECK_PROPERTY, GateProperties.duration(ENVIRONMENT_RECHECK_PROPERTY, v))).orElse(ENVIRONMENT_RECHECK);
+        if (event == Event.BEFORE_MIGRATE) {
+            closeSession(); // a run on this thread that ended without its after-event
+        }
         try {
-            DatabaseKind kind = Dialects.detectKind(session);
-            String schema = schemaOf(cfg, session, auditor);
-            MigrationRequest.Builder b = MigrationRequest.builder().session(session).schema(schema);
+            DatabaseKind kind = Dialects.detectKind(connection);
+            String schema = schemaOf(cfg, connection, auditor);
+            MigrationRequest.Builder b = MigrationRequest.builder().session(connection).schema(schema);
             if (cfg.getTable() != null && !cfg.getTable().isBlank()) {
                 b.toolTable(cfg.getTable());
             }
             tenant.ifPresent(b::tenant);
             transactionalLock(cfg, kind).ifPresent(lock -> b.attribute(FlywayConfigGate.TRANSACTIONAL_LOCK, lock));
-            boolean full = event == Event.BEFORE_MIGRATE || fullEvaluationDue();
+            boolean full = event == Event.BEFORE_MIGRATE || fullEvaluationDue(recheck);
             if (event == Event.BEFORE_MIGRATE) {
                 b.environmentOnly(true).description("Flyway migrate of schema " + schema);
             } else {
-                describeMigration(b, cfg, context.getMigrationInfo(), session, schema, kind);
+                describeMigration(b, cfg, context.getMigrationInfo(), connection, schema, kind);
+                b.environmentChecked(!full);
             }
-            (full ? auditor : statementGatesOf(auditor)).requireSafe(b.build());
+            (full ? auditor : statementGatesOf(auditor)).requireSafe(b.build(), session(auditor));
             if (full) {
                 LAST_FULL_EVALUATION.set(System.nanoTime());
             }
         } catch (SQLException e) {
+            closeSession();
             throw new IllegalStateException("DeployClaw gates could not read Flyway's connection: " + e.getMessage()
                     + " (SQLSTATE " + e.getSQLState() + "). Blocking: a gate that cannot decide fails closed.", e);
+        } catch (RuntimeException e) {
+            closeSession(); // blocked: Flyway stops the run
+            throw e;
+        }
+    }
+
+    /** This thread's session for {@code auditor}, opened on first use. */
+    private GateSession session(SecurityAuditor auditor) {
+        GateSession s = session.get();
+        if (s != null && !s.serves(auditor.config())) {
+            closeSession();
+            s = null;
+        }
+        if (s == null) {
+            s = auditor.openSession();
+            session.set(s);
+        }
+        return s;
+    }
+
+    /** Gives back the probe connection of this thread's run, if any (also when Flyway ended the run some other way). */
+    void closeSession() {
+        GateSession s = session.get();
+        if (s != null) {
+            session.remove();
+            s.close();
         }
     }
 
@@ -183,9 +251,9 @@ public final class GateCallback implements Callback {
         }
     }
 
-    private static boolean fullEvaluationDue() {
+    private static boolean fullEvaluationDue(Duration recheck) {
         Long last = LAST_FULL_EVALUATION.get();
-        return last == null || System.nanoTime() - last >= ENVIRONMENT_RECHECK.toNanos();
+        return last == null || System.nanoTime() - last >= recheck.toNanos();
     }
 
     private static SecurityAuditor statementGatesOf(SecurityAuditor auditor) {

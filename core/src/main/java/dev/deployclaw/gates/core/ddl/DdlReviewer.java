@@ -74,6 +74,35 @@ public final class DdlReviewer {
         return out;
     }
 
+    /**
+     * The relations whose live size changes a finding: those of the findings of size-aware rules, less the tables
+     * created earlier in the same script. A review that has none reads no catalog at all (most migrations: new
+     * tables, comments, metadata-only changes).
+     */
+    public Set<TableRef> sizeDependentRelations(List<StatementAnalysis> analyses, String defaultSchema) {
+        Set<String> sizeAware = new LinkedHashSet<>();
+        rules.stream().filter(r -> r.sizePolicy() == SizePolicy.SIZE_AWARE).forEach(r -> sizeAware.add(r.id()));
+        List<Set<TableRef>> createdBefore = new ArrayList<>();
+        Set<TableRef> created = new LinkedHashSet<>();
+        for (StatementAnalysis a : analyses) {
+            createdBefore.add(Set.copyOf(created));
+            a.createdTables().forEach(t -> created.add(resolve(t, defaultSchema)));
+        }
+        Set<TableRef> out = new LinkedHashSet<>();
+        for (Finding f : review(analyses, defaultSchema, Optional.empty()).findings()) {
+            if (!sizeAware.contains(f.ruleId())) {
+                continue;
+            }
+            Set<TableRef> before = createdBefore.get(f.statementIndex() - 1);
+            if (!f.tables().isEmpty() && before.containsAll(f.tables())) {
+                continue;
+            }
+            f.tables().stream().filter(t -> !before.contains(t)).forEach(out::add);
+            analyses.get(f.statementIndex() - 1).namedIndex().ifPresent(i -> out.add(resolve(i, defaultSchema)));
+        }
+        return out;
+    }
+
     public static TableRef resolve(TableRef t, String defaultSchema) {
         return TableRef.of(t.schemaOr(defaultSchema), t.name());
     }

@@ -43,6 +43,17 @@ public interface Dialect {
     Optional<String> missingMonitoringPrivilege(Connection probe) throws SQLException;
 
     /**
+     * Prepares a new probe connection: {@link #applyProbeTimeouts} and {@link #missingMonitoringPrivilege}, in as few
+     * round trips as the database allows.
+     *
+     * @return the missing monitoring privilege, or empty when all is visible
+     */
+    default Optional<String> prepareProbe(Connection probe, Duration timeout) throws SQLException {
+        applyProbeTimeouts(probe, timeout);
+        return missingMonitoringPrivilege(probe);
+    }
+
+    /**
      * Replicas as the primary sees them (PostgreSQL {@code pg_stat_replication}); empty where the primary cannot
      * tell (MySQL family). A replica behind the primary is watched for up to {@code wait} to measure its lag.
      */
@@ -74,6 +85,15 @@ public interface Dialect {
 
     /** The lock wait bound in force on the session ({@code lock_timeout} / {@code lock_wait_timeout}); empty = none. */
     Optional<Duration> readLockTimeout(Connection session) throws SQLException;
+
+    /** A session's isolation level and lock wait bound, read together. */
+    record SessionBounds(IsolationLevel isolation, Optional<Duration> lockTimeout) {
+    }
+
+    /** {@link #readIsolation} and {@link #readLockTimeout} in as few round trips as the database allows. */
+    default SessionBounds readSessionBounds(Connection session) throws SQLException {
+        return new SessionBounds(readIsolation(session), readLockTimeout(session));
+    }
 
     /** Sets the lock wait bound and statement timeout for a migration session. */
     void setMigrationTimeouts(Connection session, Duration lockTimeout, Duration statementTimeout) throws SQLException;

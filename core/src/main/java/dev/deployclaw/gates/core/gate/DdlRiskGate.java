@@ -13,6 +13,7 @@ import dev.deployclaw.gates.core.ddl.StatementAnalyzer;
 import dev.deployclaw.gates.core.ddl.TableRef;
 import dev.deployclaw.gates.core.ddl.TableSize;
 
+import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
@@ -48,7 +49,9 @@ public final class DdlRiskGate implements Gate {
         }
         ServerVersion version;
         try {
-            version = ServerVersion.parse(ctx.probe().getMetaData().getDatabaseProductVersion());
+            // the migration's own session tells the version without a round trip; the probe only when there is none
+            Connection meta = ctx.request().session().isPresent() ? ctx.request().session().get() : ctx.probe();
+            version = ServerVersion.parse(meta.getMetaData().getDatabaseProductVersion());
         } catch (IllegalArgumentException e) {
             version = StatementAnalyzer.defaultVersion(ctx.dialect().kind());
         }
@@ -67,11 +70,13 @@ public final class DdlRiskGate implements Gate {
                 // without column types the type change keeps its stated assumption
             }
         }
-        Set<TableRef> relations = DdlReviewer.relationsToMeasure(analyses, ctx.defaultSchema());
+        // only what a size-aware finding depends on: most migrations need no catalog read at all
+        Set<TableRef> relations = reviewer.sizeDependentRelations(analyses, ctx.defaultSchema());
         Optional<Map<TableRef, TableSize>> sizes;
         String sizeNote = "";
         try {
-            sizes = Optional.of(ctx.dialect().tableSizes(ctx.probe(), relations, ctx.defaultSchema()));
+            sizes = Optional.of(relations.isEmpty() ? Map.of()
+                    : ctx.dialect().tableSizes(ctx.probe(), relations, ctx.defaultSchema()));
         } catch (SQLException e) {
             if (!NOT_SUPPORTED.equals(e.getSQLState())) {
                 throw e;

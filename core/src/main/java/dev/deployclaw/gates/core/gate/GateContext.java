@@ -6,34 +6,107 @@ import dev.deployclaw.gates.core.ddl.TableRef;
 import dev.deployclaw.gates.core.dialect.Dialect;
 
 import java.sql.Connection;
+import java.sql.SQLException;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 
 /**
- * Everything a gate may read, all of it present: the configuration, the request, the dialect, an open probe
- * connection to the primary (its queries bounded by the probe timeout), and what the statements touch.
- *
- * @param config        the auditor's configuration
- * @param request       what is about to run
- * @param dialect       SQL of the database family
- * @param probe         the gate engine's own connection to the primary
- * @param defaultSchema the schema unqualified table names resolve to
- * @param tables        the tables the statements touch; empty when a statement's form is not understood, in which
- *                      case gates must assume every table of {@code defaultSchema} may be touched
- * @param excludedPids  sessions that belong to the migration itself (its own locks are not blockers)
+ * Everything a gate may read: the configuration, the request, the dialect, the probe connection to the primary (its
+ * queries bounded by the probe timeout), and what the statements touch. The probe is opened on first use, so a gate
+ * that decides from the statements alone costs no round trip.
  */
-public record GateContext(AuditorConfig config, MigrationRequest request, Dialect dialect, Connection probe,
-                          String defaultSchema, Optional<Set<TableRef>> tables, List<Long> excludedPids) {
-    public GateContext {
-        Objects.requireNonNull(config, "config");
-        Objects.requireNonNull(request, "request");
-        Objects.requireNonNull(dialect, "dialect");
-        Objects.requireNonNull(probe, "probe");
-        Objects.requireNonNull(defaultSchema, "defaultSchema");
-        Objects.requireNonNull(tables, "tables");
-        excludedPids = List.copyOf(excludedPids);
+public final class GateContext {
+    /** Opens (once) the gate engine's own connection to the primary. */
+    @FunctionalInterface
+    public interface ProbeSource {
+        Connection get() throws SQLException;
+    }
+
+    /** Sessions that belong to the migration itself, read on first use. */
+    @FunctionalInterface
+    public interface SessionSource {
+        List<Long> get() throws SQLException;
+    }
+
+    private final AuditorConfig config;
+    private final MigrationRequest request;
+    private final Dialect dialect;
+    private final ProbeSource probe;
+    private final String defaultSchema;
+    private final Optional<Set<TableRef>> tables;
+    private final SessionSource excluded;
+    private List<Long> excludedPids;
+
+    /**
+     * @param config        the auditor's configuration
+     * @param request       what is about to run
+     * @param dialect       SQL of the database family
+     * @param probe         the gate engine's own connection to the primary
+     * @param defaultSchema the schema unqualified table names resolve to
+     * @param tables        the tables the statements touch; empty when a statement's form is not understood, in which
+     *                      case gates must assume every table of {@code defaultSchema} may be touched
+     * @param excludedPids  sessions that belong to the migration itself (its own locks are not blockers)
+     */
+    public GateContext(AuditorConfig config, MigrationRequest request, Dialect dialect, Connection probe,
+                       String defaultSchema, Optional<Set<TableRef>> tables, List<Long> excludedPids) {
+        this(config, request, dialect, probeOf(probe), defaultSchema, tables, sessionsOf(excludedPids));
+    }
+
+    /** As above, with the probe and the migration's own sessions read only when a gate asks for them. */
+    public GateContext(AuditorConfig config, MigrationRequest request, Dialect dialect, ProbeSource probe,
+                       String defaultSchema, Optional<Set<TableRef>> tables, SessionSource excludedPids) {
+        this.config = Objects.requireNonNull(config, "config");
+        this.request = Objects.requireNonNull(request, "request");
+        this.dialect = Objects.requireNonNull(dialect, "dialect");
+        this.probe = Objects.requireNonNull(probe, "probe");
+        this.defaultSchema = Objects.requireNonNull(defaultSchema, "defaultSchema");
+        this.tables = Objects.requireNonNull(tables, "tables");
+        this.excluded = Objects.requireNonNull(excludedPids, "excludedPids");
+    }
+
+    private static ProbeSource probeOf(Connection c) {
+        Objects.requireNonNull(c, "probe");
+        return () -> c;
+    }
+
+    private static SessionSource sessionsOf(List<Long> pids) {
+        List<Long> copy = List.copyOf(pids);
+        return () -> copy;
+    }
+
+    public AuditorConfig config() {
+        return config;
+    }
+
+    public MigrationRequest request() {
+        return request;
+    }
+
+    public Dialect dialect() {
+        return dialect;
+    }
+
+    /** The gate engine's own connection to the primary, opened (with the probe timeout in force) on first use. */
+    public Connection probe() throws SQLException {
+        return probe.get();
+    }
+
+    public String defaultSchema() {
+        return defaultSchema;
+    }
+
+    public Optional<Set<TableRef>> tables() {
+        return tables;
+    }
+
+    /** Sessions that belong to the migration itself (its own locks are not blockers). */
+    public synchronized List<Long> excludedPids() throws SQLException {
+        if (excludedPids == null) {
+            excludedPids = List.copyOf(excluded.get());
+        }
+        return excludedPids;
     }
 
     /** The isolation level required for this request: the request's own, else the configured one. */

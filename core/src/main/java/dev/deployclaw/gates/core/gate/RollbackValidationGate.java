@@ -62,7 +62,10 @@ public final class RollbackValidationGate implements Gate {
             }
         }
 
-        if (ctx.config().requirePointInTimeRecovery()) {
+        if (ctx.request().environmentChecked()) {
+            facts.add("point-in-time recovery" + (ctx.config().backupStatusProvider().isPresent() ? " and backup" : "")
+                    + " checked at the start of this run");
+        } else if (ctx.config().requirePointInTimeRecovery()) {
             RecoveryPoint rp = ctx.dialect().recoveryPoint(ctx.probe(), ctx.config().maxArchiveAge(),
                     ctx.config().minBinlogRetention());
             ev.add(Evidence.fact("point-in-time recovery", String.join(", ", rp.facts())));
@@ -76,7 +79,7 @@ public final class RollbackValidationGate implements Gate {
         }
 
         Optional<BackupStatusProvider> provider = ctx.config().backupStatusProvider();
-        if (provider.isPresent()) {
+        if (provider.isPresent() && !ctx.request().environmentChecked()) {
             Duration max = ctx.config().maxBackupAge();
             Optional<Instant> last = provider.get().lastCompletedBackup();
             if (last.isEmpty()) {

@@ -2,6 +2,7 @@ package dev.deployclaw.gates.core.gate;
 
 import dev.deployclaw.gates.core.IsolationLevel;
 import dev.deployclaw.gates.core.IsolationPolicy;
+import dev.deployclaw.gates.core.dialect.Dialect;
 
 import java.sql.Connection;
 import java.time.Duration;
@@ -40,7 +41,8 @@ public final class TransactionIsolationGate implements Gate {
         List<Evidence> ev = new ArrayList<>();
         List<String> notes = new ArrayList<>();
 
-        IsolationLevel current = ctx.dialect().readIsolation(session);
+        Dialect.SessionBounds bounds = ctx.dialect().readSessionBounds(session);
+        IsolationLevel current = bounds.isolation();
         ev.add(Evidence.of("isolation level" + (own ? " of a new session" : " of the migration session"), current.sql(),
                 required.sql(), ""));
         if (current != required) {
@@ -54,7 +56,8 @@ public final class TransactionIsolationGate implements Gate {
                         + required.sql());
             } else {
                 ctx.dialect().setIsolation(session, required);
-                IsolationLevel after = ctx.dialect().readIsolation(session);
+                bounds = ctx.dialect().readSessionBounds(session);
+                IsolationLevel after = bounds.isolation();
                 ev.add(Evidence.of("isolation level after adjustment", after.sql(), required.sql(), ""));
                 if (after != required) {
                     return Verdicts.failed(this, "Set the migration session to " + required.sql() + " but it still reads "
@@ -73,7 +76,7 @@ public final class TransactionIsolationGate implements Gate {
             notes.add("lock_wait_timeout takes whole seconds, so maxLockWait " + maxLockWait.toMillis() + " ms is enforced as "
                     + bound.toSeconds() + " s (rounded up)");
         }
-        Optional<Duration> lockTimeout = own ? Optional.of(bound) : ctx.dialect().readLockTimeout(session);
+        Optional<Duration> lockTimeout = own ? Optional.of(bound) : bounds.lockTimeout();
         boolean lockOk = lockTimeout.isPresent() && lockTimeout.get().compareTo(bound) <= 0;
         if (!lockOk && !own) {
             if (policy == IsolationPolicy.REJECT) {

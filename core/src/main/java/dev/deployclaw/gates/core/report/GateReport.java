@@ -30,11 +30,20 @@ public final class GateReport {
     private final List<String> statements;
     private final List<Verdict> verdicts;
     private final long executionTimeMs;
+    private final long executionTimeMicros;
     private final IsolationLevel isolation;
 
     public GateReport(String executionId, Instant timestamp, String taskDescription, Optional<String> tenant, String schema,
                       Optional<String> migrationVersion, DatabaseKind database, List<String> statements,
                       List<Verdict> verdicts, long executionTimeMs, IsolationLevel isolation) {
+        this(executionId, timestamp, taskDescription, tenant, schema, migrationVersion, database, statements, verdicts,
+                java.time.Duration.ofMillis(executionTimeMs), isolation);
+    }
+
+    /** As above, with the exact evaluation time (a run report sums thousands of sub-millisecond times). */
+    public GateReport(String executionId, Instant timestamp, String taskDescription, Optional<String> tenant, String schema,
+                      Optional<String> migrationVersion, DatabaseKind database, List<String> statements,
+                      List<Verdict> verdicts, java.time.Duration executionTime, IsolationLevel isolation) {
         this.executionId = Objects.requireNonNull(executionId, "executionId");
         this.timestamp = Objects.requireNonNull(timestamp, "timestamp");
         this.taskDescription = Objects.requireNonNull(taskDescription, "taskDescription");
@@ -44,7 +53,8 @@ public final class GateReport {
         this.database = Objects.requireNonNull(database, "database");
         this.statements = List.copyOf(statements);
         this.verdicts = List.copyOf(verdicts);
-        this.executionTimeMs = executionTimeMs;
+        this.executionTimeMicros = executionTime.toNanos() / 1000;
+        this.executionTimeMs = executionTime.toMillis();
         this.isolation = Objects.requireNonNull(isolation, "isolation");
     }
 
@@ -68,6 +78,9 @@ public final class GateReport {
     public List<Verdict> verdicts() { return verdicts; }
 
     public long executionTimeMs() { return executionTimeMs; }
+
+    /** {@link #executionTimeMs()} in microseconds. */
+    public long executionTimeMicros() { return executionTimeMicros; }
 
     /** The brief's {@code allGatesPassed}: true when no verdict is FAILED or ERROR. */
     public boolean allGatesPassed() {

@@ -45,7 +45,7 @@ public final class RunReport {
                          Optional<String> versionBefore, Optional<String> versionAfter, int applied, long durationMs,
                          long lagWaitMs, String detail, List<GateReport> reports) {
             this(tenant, schema, canary, decision, failedGates, versionBefore, versionAfter, applied, durationMs, lagWaitMs,
-                    detail, reports, reports.stream().mapToLong(GateReport::executionTimeMs).sum());
+                    detail, reports, reports.stream().mapToLong(GateReport::executionTimeMicros).sum() / 1000);
         }
 
         /** The same line without its gate reports (the gate time stays): memory stays flat over many tenants. */

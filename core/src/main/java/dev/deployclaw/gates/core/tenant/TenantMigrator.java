@@ -83,6 +83,11 @@ public final class TenantMigrator {
     private final ReentrantLock lagLock = new ReentrantLock();
     /** When the between-tenant lag check last passed (System.nanoTime), guarded by {@link #lagLock}. */
     private long lastLagPass = System.nanoTime() - Duration.ofDays(1).toNanos();
+    /** The report of that check, guarded by {@link #lagLock}. */
+    private GateReport lastLagReport;
+
+    /** Time the current tenant's worker spent in between-tenant lag checks (microseconds), counted as gate time. */
+    private static final ThreadLocal<Long> LAG_CHECK_MICROS = ThreadLocal.withInitial(() -> 0L);
     /** The current tenant's wait for replica lag, for its report line (one tenant per worker thread at a time). */
     private static final ThreadLocal<Long> LAG_WAIT = ThreadLocal.withInitial(() -> 0L);
     /** When this worker's previous tenant ended (System.nanoTime): WAL it wrote is not covered by older lag reads. */
@@ -214,6 +219,7 @@ public final class TenantMigrator {
         long lagDeadline = t0 + maxLagWait.toNanos();
         List<GateReport> reports = new CopyOnWriteArrayList<>();
         LAG_WAIT.set(0L);
+        LAG_CHECK_MICROS.set(0L);
         TenantRun run = attempt(t, canary, throttle, false, t0, lagDeadline, reports, known);
         // the tenant's own gates found the replicas behind before a migration started (lag can build up while the
         // previous tenant runs): nothing was half-done, so wait for the replicas within the same budget and go on
@@ -232,18 +238,20 @@ public final class TenantMigrator {
 
     private TenantRun attempt(Tenant t, boolean canary, boolean throttle, boolean freshLag, long t0, long lagDeadline,
                               List<GateReport> reports, TenantState known) {
+        Optional<LagPass> lagPass = Optional.empty();
         if (throttle) {
-            Optional<GateReport> lagBlock = awaitReplicaLag(t, lagDeadline, freshLag);
-            if (lagBlock.isPresent()) {
-                GateReport r = lagBlock.get();
+            LagCheck check = awaitReplicaLag(t, lagDeadline, freshLag);
+            if (check.blocked().isPresent()) {
+                GateReport r = check.blocked().get();
                 Verdict v = r.blockingVerdicts().get(0);
                 reports.add(r);
                 Optional<String> current = currentVersion(t);
                 return line(t, canary, TenantDecision.BLOCKED, ids(r), current, current, 0, ms(t0), v.outcome() == Outcome.ERROR
                         ? LAG_UNREADABLE + v.detail() : LAG_TIMEOUT + Durations.human(maxLagWait.toMillis()) + ": " + v.detail(), reports);
             }
+            lagPass = check.passed();
         }
-        SecurityAuditor tenantAuditor = auditorFor(t).withListener(new GateListener() {
+        SecurityAuditor tenantAuditor = withRecentLag(auditorFor(t), lagPass).withListener(new GateListener() {
             @Override
             public void onReport(GateReport report) {
                 reports.add(report);
@@ -304,33 +312,46 @@ public final class TenantMigrator {
         }
     }
 
+    /** The outcome of the between-tenant lag check: the blocking report, or the passing one (when there was a check). */
+    private record LagCheck(Optional<GateReport> blocked, Optional<LagPass> passed) {
+        static final LagCheck NONE = new LagCheck(Optional.empty(), Optional.empty());
+    }
+
+    /** A passing between-tenant lag check and when it was taken (System.nanoTime). */
+    private record LagPass(GateReport report, long atNanos) {
+    }
+
     /**
      * Waits while the replica-lag gate fails, polling every {@code lagPollInterval}, for at most {@code maxLagWait}.
-     * Workers share one probe at a time.
-     *
-     * @return the last failing report when lag did not recover in time
+     * Workers share one probe at a time. The time spent probing counts as this tenant's gate time.
      */
-    private Optional<GateReport> awaitReplicaLag(Tenant t, long deadline, boolean fresh) {
+    private LagCheck awaitReplicaLag(Tenant t, long deadline, boolean fresh) {
         if (lagAuditor.isEmpty()) {
-            return Optional.empty();
+            return LagCheck.NONE;
         }
         long firstFailure = 0;
         boolean logged = false;
         while (true) {
             GateReport r;
+            long at;
             lagLock.lock();
             try {
                 // a passing read taken after this worker's previous tenant ended and younger than lagPollInterval
-                // serves this tenant too (parallel workers do not each re-read it); the tenant's own gates read lag
-                // again before its run anyway
+                // serves this tenant too (parallel workers do not each re-read it)
                 if (!fresh && !logged && System.nanoTime() - lastLagPass < lagPollInterval.toNanos()
-                        && lastLagPass - PREVIOUS_TENANT_END.get() > 0) {
-                    return Optional.empty();
+                        && lastLagPass - PREVIOUS_TENANT_END.get() > 0 && lastLagReport != null) {
+                    return new LagCheck(Optional.empty(), Optional.of(new LagPass(lastLagReport, lastLagPass)));
                 }
+                long p0 = System.nanoTime();
+                // its own probe, given back at once: a connection kept for the whole run would take one of the five per
+                // worker that a tenant's run needs (run lock, Flyway's up to three, the gates' probe)
                 r = lagAuditor.get().enforcePreMigrationGates(MigrationRequest.builder().environmentOnly(true)
                         .tenant(t.id()).description("Replica lag check before tenant " + t.id()).build());
+                at = System.nanoTime();
+                LAG_CHECK_MICROS.set(LAG_CHECK_MICROS.get() + (at - p0) / 1000);
                 if (r.allGatesPassed()) {
-                    lastLagPass = System.nanoTime();
+                    lastLagPass = at;
+                    lastLagReport = r;
                 }
             } finally {
                 lagLock.unlock();
@@ -340,14 +361,14 @@ public final class TenantMigrator {
                     LAG_WAIT.set(LAG_WAIT.get() + ms(firstFailure));
                     LOG.info("Replica lag recovered after {}; resuming with tenant {}", Durations.human(ms(firstFailure)), t.id());
                 }
-                return Optional.empty();
+                return new LagCheck(Optional.empty(), Optional.of(new LagPass(r, at)));
             }
             long left = deadline - System.nanoTime();
             // ERROR is a gate that cannot read lag at all (a missing privilege, a probe timeout): not lag that recovers
             // by waiting, so it blocks at once with its own message instead of after maxLagWait
             if (left <= 0 || r.blockingVerdicts().get(0).outcome() == Outcome.ERROR) {
                 LAG_WAIT.set(LAG_WAIT.get() + (logged ? ms(firstFailure) : 0L));
-                return Optional.of(r);
+                return new LagCheck(Optional.of(r), Optional.empty());
             }
             if (!logged) {
                 firstFailure = System.nanoTime();
@@ -359,9 +380,26 @@ public final class TenantMigrator {
                 Thread.sleep(Math.min(lagPollInterval.toMillis(), Math.max(1, left / 1_000_000)));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                return Optional.of(r);
+                return new LagCheck(Optional.of(r), Optional.empty());
             }
         }
+    }
+
+    /**
+     * The tenant's auditor, whose replica-lag gate reuses a between-tenant check younger than {@code lagPollInterval}
+     * instead of measuring again right after it (each measurement waits for the standby to replay the newest WAL).
+     */
+    private SecurityAuditor withRecentLag(SecurityAuditor a, Optional<LagPass> pass) {
+        if (pass.isEmpty()) {
+            return a;
+        }
+        Optional<Verdict> lag = pass.get().report().verdicts().stream().filter(v -> v.gate().equals(ReplicaLagGate.ID)).findFirst();
+        if (lag.isEmpty()) {
+            return a;
+        }
+        List<Gate> gates = a.gates().stream().map(g -> g.id().equals(ReplicaLagGate.ID)
+                ? (Gate) new RecentVerdictGate(g, lag.get(), pass.get().atNanos(), lagPollInterval) : g).toList();
+        return a.withGates(gates);
     }
 
     /** Reads every tenant before the run; when that fails, each tenant is read on its own under its lock. */
@@ -379,6 +417,7 @@ public final class TenantMigrator {
 
     private static TenantRun upToDate(Tenant t, boolean canary, TenantState s) {
         LAG_WAIT.set(0L);
+        LAG_CHECK_MICROS.set(0L);
         return line(t, canary, TenantDecision.UP_TO_DATE, List.of(), s.currentVersion(), s.currentVersion(), 0, 0,
                 "already at " + s.currentVersion().orElse("the empty target") + ": nothing pending", List.of());
     }
@@ -433,14 +472,16 @@ public final class TenantMigrator {
 
     private static TenantRun notStarted(Tenant t, boolean canary, String why) {
         LAG_WAIT.set(0L);
+        LAG_CHECK_MICROS.set(0L);
         return line(t, canary, TenantDecision.NOT_STARTED, List.of(), Optional.empty(), Optional.empty(), 0, 0,
                 "not started: " + why, List.of());
     }
 
     private static TenantRun line(Tenant t, boolean canary, TenantDecision d, List<String> failedGates, Optional<String> before,
                                   Optional<String> after, int applied, long ms, String detail, List<GateReport> reports) {
+        long gateMicros = reports.stream().mapToLong(GateReport::executionTimeMicros).sum() + LAG_CHECK_MICROS.get();
         return new TenantRun(t.id(), t.schema(), canary, d, failedGates, before, after, applied, ms, LAG_WAIT.get(),
-                Secrets.mask(detail), reports);
+                Secrets.mask(detail), reports, gateMicros / 1000);
     }
 
     private static List<String> ids(GateReport r) {

@@ -137,4 +137,18 @@ class DdlReviewerTest {
         assertThat(review("create index concurrently i on orders (a); select 1", Map.of()).findings())
                 .noneMatch(f -> f.ruleId().equals("concurrently-in-transaction"));
     }
+
+    private java.util.Set<TableRef> toMeasure(String script) {
+        return reviewer.sizeDependentRelations(reviewer.analyze(ScriptSplitter.split(script, DatabaseKind.POSTGRESQL)), "public");
+    }
+
+    @Test
+    void onlyTheTablesOfSizeAwareFindingsAreMeasured() {
+        assertThat(toMeasure("create index i on orders (status);")).containsExactly(TableRef.of("public", "orders"));
+        assertThat(toMeasure("create table t (id int primary key, name text);")).isEmpty();
+        assertThat(toMeasure("comment on table accounts is 'x';")).isEmpty();
+        assertThat(toMeasure("create table t (id int); create index i on t (id);")).as("created earlier in the script").isEmpty();
+        assertThat(toMeasure("create table t (id int); create index i on app.orders (id);"))
+                .containsExactly(TableRef.of("app", "orders"));
+    }
 }

@@ -1,0 +1,135 @@
+package dev.deployclaw.gates.core;
+
+import dev.deployclaw.gates.core.dialect.Dialect;
+
+import javax.sql.DataSource;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * The gates' probe connection to the primary, kept across the evaluations of one run: taken from the pool when the
+ * first gate needs it, prepared once (probe timeout in force, monitoring privilege read in the same round trip where
+ * the dialect allows), reset and given back by {@link #close()}. An adapter that checks a run's migrations one after
+ * another saves the round trips of taking and preparing a connection for each ({@link SecurityAuditor#openSession()}).
+ *
+ * <p>An evaluation that ends with an ERROR verdict discards the connection (it may be the reason), so the next
+ * evaluation starts on a new one. One thread at a time.
+ */
+public final class GateSession implements AutoCloseable {
+    private final DataSource dataSource;
+    private final Duration probeTimeout;
+    private Connection connection;
+    private Dialect dialect;
+    private Optional<String> missingPrivilege = Optional.empty();
+    private boolean prepared;
+    private ProbeUnavailable failure;
+    private boolean closed;
+
+    GateSession(AuditorConfig config) {
+        this.dataSource = config.dataSource();
+        this.probeTimeout = config.probeTimeout();
+    }
+
+    /** Opening or preparing the probe failed; every gate that needs it in the same evaluation reports the same cause. */
+    static final class ProbeUnavailable extends SQLException {
+        private static final long serialVersionUID = 1L;
+
+        ProbeUnavailable(Exception cause) {
+            super(cause.getMessage(), cause instanceof SQLException s ? s.getSQLState() : null, cause);
+        }
+    }
+
+    /** Whether this session was opened for {@code config}'s data source and probe timeout. */
+    public boolean serves(AuditorConfig config) {
+        return config.dataSource() == dataSource && config.probeTimeout().equals(probeTimeout);
+    }
+
+    /** Starts an evaluation: a failure to open remembered from an earlier one is forgotten (it is tried again). */
+    synchronized void begin() {
+        if (closed) {
+            throw new IllegalStateException("this GateSession is closed; open a new one with SecurityAuditor.openSession()");
+        }
+        failure = null;
+    }
+
+    /**
+     * The probe connection, opened on first use; prepared for {@code d} unless {@code d} is null (dialect detection).
+     */
+    synchronized Connection get(Dialect d) throws SQLException {
+        if (failure != null) {
+            throw failure;
+        }
+        try {
+            if (connection == null) {
+                connection = dataSource.getConnection();
+                connection.setAutoCommit(true);
+            }
+            if (d != null && !prepared) {
+                missingPrivilege = d.prepareProbe(connection, probeTimeout);
+                dialect = d;
+                prepared = true;
+            }
+            return connection;
+        } catch (SQLException | RuntimeException e) {
+            failure = new ProbeUnavailable(e);
+            discard();
+            throw failure;
+        }
+    }
+
+    synchronized Optional<String> missingPrivilege(Dialect d) throws SQLException {
+        get(d);
+        return missingPrivilege;
+    }
+
+    /** Ends an evaluation; {@code broken} (an ERROR verdict) gives the connection back so the next starts afresh. */
+    synchronized void end(boolean broken) {
+        if (broken) {
+            release();
+        }
+    }
+
+    /** Resets the probe and gives it back to its pool. Idempotent. */
+    @Override
+    public synchronized void close() {
+        closed = true;
+        release();
+    }
+
+    private void release() {
+        if (connection == null) {
+            return;
+        }
+        try {
+            if (prepared) {
+                dialect.resetProbeTimeouts(connection);
+            }
+        } catch (SQLException | RuntimeException ignored) {
+            // a broken probe connection is discarded by its pool
+        }
+        discard();
+    }
+
+    private void discard() {
+        Connection c = connection;
+        connection = null;
+        prepared = false;
+        missingPrivilege = Optional.empty();
+        if (c != null) {
+            try {
+                c.close();
+            } catch (SQLException ignored) {
+                // nothing to give back
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "GateSession{" + (closed ? "closed" : connection == null ? "no probe yet" : "probe open") + ", probeTimeout="
+                + Objects.requireNonNull(probeTimeout).toMillis() + "ms}";
+    }
+}
