@@ -112,6 +112,7 @@ class GateCallbackTest {
 
         assertThatThrownBy(flyway::migrate).isInstanceOf(FlywayException.class)
                 .satisfies(e -> {
+                    System.out.println(e.getMessage()); // the example in docs/flyway.md
                     GateBlockedException blocked = MigrationEngine.blockedBy(e).orElseThrow();
                     assertThat(blocked.report().blockingVerdicts()).extracting(v -> v.gate())
                             .containsExactly(FlywayConfigGate.ID);
