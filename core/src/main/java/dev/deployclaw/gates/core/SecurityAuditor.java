@@ -9,6 +9,7 @@ import dev.deployclaw.gates.core.gate.Gate;
 import dev.deployclaw.gates.core.gate.GateContext;
 import dev.deployclaw.gates.core.gate.Gates;
 import dev.deployclaw.gates.core.gate.Outcome;
+import dev.deployclaw.gates.core.gate.SharedActivity;
 import dev.deployclaw.gates.core.gate.Verdict;
 import dev.deployclaw.gates.core.internal.Secrets;
 import dev.deployclaw.gates.core.report.GateReport;
@@ -55,6 +56,7 @@ public final class SecurityAuditor {
     private final AuditorConfig config;
     private final List<Gate> gates;
     private final List<GateListener> listeners;
+    private final SharedActivity sharedActivity;
     private volatile Dialect dialect;
 
     public SecurityAuditor(AuditorConfig config) {
@@ -62,9 +64,14 @@ public final class SecurityAuditor {
     }
 
     public SecurityAuditor(AuditorConfig config, List<Gate> gates, List<GateListener> listeners) {
+        this(config, gates, listeners, null);
+    }
+
+    private SecurityAuditor(AuditorConfig config, List<Gate> gates, List<GateListener> listeners, SharedActivity shared) {
         this.config = Objects.requireNonNull(config, "config");
         this.gates = List.copyOf(gates);
         this.listeners = List.copyOf(listeners);
+        this.sharedActivity = shared;
         if (this.gates.isEmpty()) {
             throw new IllegalArgumentException("gates must not be empty: an auditor without gates would pass everything");
         }
@@ -80,14 +87,25 @@ public final class SecurityAuditor {
 
     /** A copy of this auditor, with the same gates and listeners, for another configuration (e.g. a tenant's database). */
     public SecurityAuditor withConfig(AuditorConfig other) {
-        return new SecurityAuditor(other, gates, listeners);
+        return new SecurityAuditor(other, gates, listeners, sharedActivity);
+    }
+
+    /**
+     * A copy of this auditor (and of every copy made from it) whose lock checks share one read of the server's locks
+     * and transactions for at most {@code maxAge} (a multi-tenant run: one {@code pg_locks} / {@code pg_stat_activity}
+     * read serves many schemas; PostgreSQL). A check that finds a candidate blocker in the shared read reads the server
+     * again before it blocks; a lock taken after the shared read is met by the migration session's lock wait bound
+     * ({@code maxLockWait}). {@link Duration#ZERO} turns sharing off.
+     */
+    public SecurityAuditor withSharedActivity(java.time.Duration maxAge) {
+        return new SecurityAuditor(config, gates, listeners, maxAge.isZero() ? null : new SharedActivity(maxAge));
     }
 
     /** A copy of this auditor that also notifies {@code listener}. */
     public SecurityAuditor withListener(GateListener listener) {
         List<GateListener> all = new ArrayList<>(listeners);
         all.add(Objects.requireNonNull(listener, "listener"));
-        return new SecurityAuditor(config, gates, all);
+        return new SecurityAuditor(config, gates, all, sharedActivity);
     }
 
     /**
@@ -95,7 +113,7 @@ public final class SecurityAuditor {
      * statement-level gates an adapter re-runs before each migration of one update).
      */
     public SecurityAuditor withGates(List<Gate> subset) {
-        return new SecurityAuditor(config, subset, listeners);
+        return new SecurityAuditor(config, subset, listeners, sharedActivity);
     }
 
     /**
@@ -149,7 +167,8 @@ public final class SecurityAuditor {
                 schema = d.currentSchema(request.session().isPresent() ? request.session().get() : session.get(d));
             }
             GateContext ctx = new GateContext(config, request, d, () -> session.get(dd), schema, tablesOf(request),
-                    () -> request.session().isPresent() ? List.of(dd.sessionId(request.session().get())) : List.of());
+                    () -> request.session().isPresent() ? List.of(dd.sessionId(request.session().get())) : List.of(),
+                    sharedActivity);
             for (Gate gate : gates) {
                 verdicts.add(notify(request, evaluate(gate, ctx, session)));
             }

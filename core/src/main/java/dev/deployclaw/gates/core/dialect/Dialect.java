@@ -157,6 +157,14 @@ public interface Dialect {
         return recoveryPoint(probe, maxArchiveAge);
     }
 
+    /**
+     * Every relation lock and open transaction of the database in one read, for many schemas' lock checks at once
+     * ({@link ActivitySnapshot}); empty where the dialect answers each check on its own (the MySQL family).
+     */
+    default Optional<ActivitySnapshot> activitySnapshot(Connection probe) throws SQLException {
+        return Optional.empty();
+    }
+
     /** Where lock information comes from on this server, for the report (e.g. {@code performance_schema.metadata_locks}). */
     default Optional<String> lockSource(Connection probe) throws SQLException {
         return Optional.empty();

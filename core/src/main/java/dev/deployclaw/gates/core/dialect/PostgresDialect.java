@@ -28,6 +28,25 @@ import java.util.Set;
 public final class PostgresDialect implements Dialect {
     private static final String LOCK_NOT_AVAILABLE = "55P03";
 
+    /**
+     * Relation locks of the current database other than the probe's own, an index's lock counted on its table: pid,
+     * state, transaction age (ms), application, user, query, "schema.table", mode, granted, schema, table. The lock
+     * checks add their filters.
+     */
+    private static final String LOCK_ROWS = "select coalesce(l.pid, 0),"
+            + " coalesce(a.state, case when l.pid is null then 'prepared transaction' end),"
+            + " (extract(epoch from clock_timestamp() - a.xact_start) * 1000)::bigint,"
+            + " coalesce(a.application_name, ''), coalesce(a.usename::text, ''), coalesce(a.query, ''),"
+            + " n.nspname || '.' || t.relname, l.mode, l.granted, n.nspname, t.relname"
+            + " from pg_locks l"
+            + " join pg_class c on c.oid = l.relation"
+            + " left join pg_index i on i.indexrelid = c.oid"
+            + " join pg_class t on t.oid = coalesce(i.indrelid, c.oid)"
+            + " join pg_namespace n on n.oid = t.relnamespace"
+            + " left join pg_stat_activity a on a.pid = l.pid"
+            + " where l.locktype = 'relation'"
+            + " and l.database = (select oid from pg_database where datname = current_database())"
+            + " and coalesce(l.pid, 0) <> pg_backend_pid()";
     private final Set<String> heartbeatTablesReady = ConcurrentHashMap.newKeySet();
 
     @Override
@@ -318,19 +337,7 @@ public final class PostgresDialect implements Dialect {
     public List<SessionInfo> lockHolders(Connection probe, Collection<TableRef> tables, String defaultSchema,
                                          Collection<String> wholeSchemas, Collection<Long> excludedPids) throws SQLException {
         TableArrays refs = TableArrays.of(tables, defaultSchema);
-        String sql = "select coalesce(l.pid, 0), coalesce(a.state, case when l.pid is null then 'prepared transaction' end),"
-                + " (extract(epoch from clock_timestamp() - a.xact_start) * 1000)::bigint,"
-                + " coalesce(a.application_name, ''), coalesce(a.usename::text, ''), coalesce(a.query, ''),"
-                + " n.nspname || '.' || t.relname, l.mode, l.granted"
-                + " from pg_locks l"
-                + " join pg_class c on c.oid = l.relation"
-                + " left join pg_index i on i.indexrelid = c.oid"
-                + " join pg_class t on t.oid = coalesce(i.indrelid, c.oid)"
-                + " join pg_namespace n on n.oid = t.relnamespace"
-                + " left join pg_stat_activity a on a.pid = l.pid"
-                + " where l.locktype = 'relation'"
-                + " and l.database = (select oid from pg_database where datname = current_database())"
-                + " and coalesce(l.pid, 0) <> pg_backend_pid() and coalesce(l.pid, 0) <> all(?)"
+        String sql = LOCK_ROWS + " and coalesce(l.pid, 0) <> all(?)"
                 + " and ((n.nspname, t.relname) in (select s, r from unnest(?::text[], ?::text[]) as x(s, r))"
                 + "      or n.nspname = any(?))"
                 + " order by l.granted desc, a.xact_start nulls last, 1";
@@ -377,6 +384,40 @@ public final class PostgresDialect implements Dialect {
             }
         }
         return out;
+    }
+
+    /** The lock-holder and old-transaction probes without their filters: two reads serve every schema of the run. */
+    @Override
+    public Optional<ActivitySnapshot> activitySnapshot(Connection probe) throws SQLException {
+        long taker = sessionId(probe);
+        long at = System.nanoTime();
+        List<ActivitySnapshot.Lock> locks = new ArrayList<>();
+        try (Statement st = probe.createStatement(); ResultSet rs = st.executeQuery(
+                LOCK_ROWS + " and n.nspname not in ('pg_catalog', 'information_schema')"
+                        + " order by l.granted desc, a.xact_start nulls last, 1")) {
+            while (rs.next()) {
+                long age = rs.getLong(3);
+                Optional<Long> ageOpt = rs.wasNull() ? Optional.empty() : Optional.of(age);
+                locks.add(new ActivitySnapshot.Lock(rs.getString(10), rs.getString(11), new SessionInfo(rs.getLong(1),
+                        nvl(rs.getString(2), "unknown"), ageOpt, rs.getString(4), rs.getString(5),
+                        SessionInfo.truncate(rs.getString(6)), Optional.of(rs.getString(7)), Optional.of(rs.getString(8)),
+                        rs.getBoolean(9))));
+            }
+        }
+        List<SessionInfo> transactions = new ArrayList<>();
+        try (Statement st = probe.createStatement(); ResultSet rs = st.executeQuery(
+                "select pid, coalesce(state, 'unknown'), (extract(epoch from clock_timestamp() - xact_start) * 1000)::bigint,"
+                        + " coalesce(application_name, ''), coalesce(usename::text, ''), coalesce(query, '')"
+                        + " from pg_stat_activity"
+                        + " where datname = current_database() and backend_type = 'client backend'"
+                        + " and xact_start is not null and state is distinct from 'idle' and pid <> pg_backend_pid()"
+                        + " order by xact_start")) {
+            while (rs.next()) {
+                transactions.add(new SessionInfo(rs.getLong(1), rs.getString(2), Optional.of(rs.getLong(3)), rs.getString(4),
+                        rs.getString(5), SessionInfo.truncate(rs.getString(6)), Optional.empty(), Optional.empty(), true));
+            }
+        }
+        return Optional.of(new ActivitySnapshot(at, taker, locks, transactions));
     }
 
     @Override

@@ -37,6 +37,7 @@ public final class GateContext {
     private final String defaultSchema;
     private final Optional<Set<TableRef>> tables;
     private final SessionSource excluded;
+    private final SharedActivity sharedActivity;
     private List<Long> excludedPids;
 
     /**
@@ -57,6 +58,13 @@ public final class GateContext {
     /** As above, with the probe and the migration's own sessions read only when a gate asks for them. */
     public GateContext(AuditorConfig config, MigrationRequest request, Dialect dialect, ProbeSource probe,
                        String defaultSchema, Optional<Set<TableRef>> tables, SessionSource excludedPids) {
+        this(config, request, dialect, probe, defaultSchema, tables, excludedPids, null);
+    }
+
+    /** As above, with lock checks answered from {@code sharedActivity} where they can be (null: none). */
+    public GateContext(AuditorConfig config, MigrationRequest request, Dialect dialect, ProbeSource probe,
+                       String defaultSchema, Optional<Set<TableRef>> tables, SessionSource excludedPids,
+                       SharedActivity sharedActivity) {
         this.config = Objects.requireNonNull(config, "config");
         this.request = Objects.requireNonNull(request, "request");
         this.dialect = Objects.requireNonNull(dialect, "dialect");
@@ -64,6 +72,7 @@ public final class GateContext {
         this.defaultSchema = Objects.requireNonNull(defaultSchema, "defaultSchema");
         this.tables = Objects.requireNonNull(tables, "tables");
         this.excluded = Objects.requireNonNull(excludedPids, "excludedPids");
+        this.sharedActivity = sharedActivity;
     }
 
     private static ProbeSource probeOf(Connection c) {
@@ -107,6 +116,14 @@ public final class GateContext {
             excludedPids = List.copyOf(excluded.get());
         }
         return excludedPids;
+    }
+
+    /**
+     * The activity snapshot shared by the tenants of a run, when the auditor has one ({@code
+     * SecurityAuditor.withSharedActivity}) and the dialect can read one; read through this context's probe when stale.
+     */
+    public Optional<dev.deployclaw.gates.core.dialect.ActivitySnapshot> sharedActivity() throws SQLException {
+        return sharedActivity == null ? Optional.empty() : sharedActivity.get(config.dataSource(), dialect, probe);
     }
 
     /** The isolation level required for this request: the request's own, else the configured one. */

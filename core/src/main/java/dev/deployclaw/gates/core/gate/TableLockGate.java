@@ -1,6 +1,7 @@
 package dev.deployclaw.gates.core.gate;
 
 import dev.deployclaw.gates.core.ddl.TableRef;
+import dev.deployclaw.gates.core.dialect.ActivitySnapshot;
 import dev.deployclaw.gates.core.dialect.Durations;
 import dev.deployclaw.gates.core.dialect.SessionInfo;
 
@@ -56,18 +57,41 @@ public final class TableLockGate implements Gate {
                 ? (tables.isEmpty() ? "no tables" : tables.stream().map(t -> t.schemaOr(ctx.defaultSchema()) + "." + t.name())
                 .collect(Collectors.joining(", ")))
                 : "every table of schema " + ctx.defaultSchema() + " (the statements' tables could not be determined)";
-        List<SessionInfo> holders = tables.isEmpty() && wholeSchemas.isEmpty() ? List.of()
-                : ctx.dialect().lockHolders(ctx.probe(), tables, ctx.defaultSchema(), wholeSchemas, ctx.excludedPids());
         // watching the whole schema would otherwise count the tool's own session (Flyway keeps its history table
         // read in the transaction that holds its lock) as a blocker of every migration whose tables are unknown
         Set<String> own = wholeSchemas.isEmpty() ? Set.of() : ctx.request().toolTables().stream()
                 .map(t -> ctx.defaultSchema() + "." + t).collect(Collectors.toSet());
-        holders = holders.stream().filter(h -> h.relation().map(r -> !own.contains(r)).orElse(true)).toList();
         // Under load, application sessions hold locks on the tables for a millisecond at a time: a session running a
         // statement in a transaction younger than the grace (or already idle, its lock gone since pg_locks was read) is
         // not a blocker; its lock is released long before the DDL's lock_timeout would run out. Waiting, idle-in-
         // transaction and older sessions still block. Without this, 18 of 100 tenants were blocked by 8 busy clients.
         long grace = Math.min(TRANSIENT_MS, ctx.config().maxLockWait().toMillis() / 2);
+        List<Evidence> ev = new ArrayList<>();
+
+        // a multi-tenant run shares one read of every lock and transaction: when it shows nothing for these tables the
+        // answer stands; when it shows a candidate, the server is read again below (a block always rests on a fresh read)
+        java.util.Optional<ActivitySnapshot> shared = ctx.sharedActivity();
+        if (shared.isPresent()) {
+            ActivitySnapshot snap = shared.get();
+            List<SessionInfo> h = tables.isEmpty() && wholeSchemas.isEmpty() ? List.of()
+                    : snap.holders(tables, ctx.defaultSchema(), wholeSchemas, ctx.excludedPids());
+            boolean candidates = h.stream().anyMatch(x -> x.relation().map(r -> !own.contains(r)).orElse(true)
+                    && !isTransient(x, grace)) || !snap.oldTransactions(ctx.config().maxTransactionAge(), ctx.excludedPids()).isEmpty();
+            if (!candidates) {
+                ev.add(Evidence.fact("lock source", "activity snapshot shared by this run's tenants, read " + snap.ageMs()
+                        + " ms before this check"));
+                own.forEach(t -> ev.add(Evidence.fact("not counted (the migration tool's own table)", t)));
+                ev.add(Evidence.of("sessions holding or awaiting locks on " + scope, 0, 0, "sessions"));
+                ev.add(Evidence.of("transactions older than maxTransactionAge", 0, 0, "transactions"));
+                return Verdicts.passed(this, "Tables " + scope + ": 0 other sessions hold or await locks; no transaction older"
+                        + " than " + Durations.human(ctx.config().maxTransactionAge().toMillis()) + " (activity read "
+                        + snap.ageMs() + " ms ago, shared by this run's tenants).", ev);
+            }
+        }
+
+        List<SessionInfo> holders = tables.isEmpty() && wholeSchemas.isEmpty() ? List.of()
+                : ctx.dialect().lockHolders(ctx.probe(), tables, ctx.defaultSchema(), wholeSchemas, ctx.excludedPids());
+        holders = holders.stream().filter(h -> h.relation().map(r -> !own.contains(r)).orElse(true)).toList();
         List<SessionInfo> passing = holders.stream().filter(h -> isTransient(h, grace)).toList();
         holders = holders.stream().filter(h -> !isTransient(h, grace)).toList();
         List<SessionInfo> old = ctx.dialect().oldTransactions(ctx.probe(), ctx.config().maxTransactionAge(), ctx.excludedPids());
@@ -75,7 +99,6 @@ public final class TableLockGate implements Gate {
         // one line per session: a session holding several locks is one blocker
         Map<Long, SessionInfo> blockers = new LinkedHashMap<>();
         holders.forEach(h -> blockers.putIfAbsent(h.pid(), h));
-        List<Evidence> ev = new ArrayList<>();
         java.util.Optional<String> source = ctx.dialect().lockSource(ctx.probe());
         source.ifPresent(s -> ev.add(Evidence.fact("lock source", s)));
         own.forEach(t -> ev.add(Evidence.fact("not counted (the migration tool's own table)", t)));
