@@ -610,50 +610,81 @@ public final class PostgresDialect implements Dialect {
             return out;
         }
         TableArrays refs = TableArrays.of(relations, defaultSchema);
-        String sql = "select x.s, x.r, tn.nspname, c2.relname, z.tuples, z.never_analyzed, z.live, z.bytes"
-                + " from unnest(?::text[], ?::text[]) as x(s, r)"
-                + " join pg_namespace n on n.nspname = x.s"
-                + " join pg_class c on c.relnamespace = n.oid and c.relname = x.r and c.relkind in ('r', 'p', 'm', 'i', 'I')"
-                + " left join pg_index i on i.indexrelid = c.oid"
-                + " join pg_class c2 on c2.oid = coalesce(i.indrelid, c.oid)"
-                + " join pg_namespace tn on tn.oid = c2.relnamespace"
-                + " cross join lateral ("
-                + "   select (sum(p.reltuples) filter (where p.reltuples >= 0))::bigint as tuples,"
-                + "          coalesce(bool_or(p.reltuples < 0 and p.relkind in ('r', 'm')), false) as never_analyzed,"
-                + "          sum(pg_stat_get_live_tuples(p.oid))::bigint as live,"
-                + "          sum(pg_total_relation_size(p.oid))::bigint as bytes"
-                // the partitions by oid through pg_class's index: a join to pg_partition_tree's rows made the planner
-                // scan all of pg_class (5 ms per call on a catalog of 40,000 relations)
-                + "   from pg_class p where p.oid = any(case when c2.relkind = 'p'"
-                + "     then array(select relid from pg_partition_tree(c2.oid)) else array[c2.oid] end)"
-                + ") z";
+        // names resolved by to_regclass (an index to its table) and sizes read per table: cheap to plan, which matters
+        // because every CREATE SCHEMA invalidates every cached plan (a tenant run plans its probes again each time);
+        // partitioned tables are summed over their partitions in a second query, only when there are any
+        String sql = "with x as (select s, r, to_regclass(format('%I.%I', s, r)) as rel"
+                + "   from unnest(?::text[], ?::text[]) as u(s, r))"
+                + " select x.s, x.r, tn.nspname, t.relname, t.relkind = 'p', t.oid,"
+                + " case when t.reltuples >= 0 then t.reltuples::bigint end,"
+                + " t.reltuples < 0 and t.relkind in ('r', 'm'), pg_stat_get_live_tuples(t.oid), pg_total_relation_size(t.oid)"
+                + " from x join pg_class t on t.oid = coalesce((select i.indrelid from pg_index i where i.indexrelid = x.rel), x.rel)"
+                + " join pg_namespace tn on tn.oid = t.relnamespace"
+                + " where t.relkind in ('r', 'p', 'm')";
+        List<Object[]> rows = new ArrayList<>();
+        List<Long> partitioned = new ArrayList<>();
         try (PreparedStatement ps = probe.prepareStatement(sql)) {
             ps.setArray(1, array(probe, "text", refs.schemas()));
             ps.setArray(2, array(probe, "text", refs.names()));
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    TableRef asked = TableRef.of(rs.getString(1), rs.getString(2));
-                    TableRef table = TableRef.of(rs.getString(3), rs.getString(4));
-                    long tuples = rs.getLong(5);
+                    long tuples = rs.getLong(7);
                     boolean tuplesKnown = !rs.wasNull();
-                    boolean neverAnalyzed = rs.getBoolean(6);
-                    long live = rs.getLong(7);
-                    long bytes = rs.getLong(8);
-                    TableSize size;
-                    if (tuplesKnown && !neverAnalyzed) {
-                        size = new TableSize(table, OptionalLong.of(tuples), bytes, "pg_class.reltuples");
-                    } else if (live > 0) {
-                        size = new TableSize(table, OptionalLong.of(live), bytes,
-                                "pg_stat_user_tables.n_live_tup; reltuples = -1, never analyzed");
-                    } else {
-                        size = new TableSize(table, OptionalLong.empty(), bytes,
-                                "pg_total_relation_size; never analyzed, no live-tuple count yet");
+                    rows.add(new Object[] {rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getBoolean(5),
+                            rs.getLong(6), tuplesKnown ? tuples : null, rs.getBoolean(8), rs.getLong(9), rs.getLong(10)});
+                    if (rs.getBoolean(5)) {
+                        partitioned.add(rs.getLong(6));
                     }
-                    out.put(asked, size);
+                }
+            }
+        }
+        Map<Long, Object[]> trees = partitioned.isEmpty() ? Map.of() : partitionTotals(probe, partitioned);
+        for (Object[] r : rows) {
+            Object[] total = (Boolean) r[4] ? trees.get((Long) r[5]) : null;
+            Long tuples = total != null ? (Long) total[0] : (Long) r[6];
+            boolean neverAnalyzed = total != null ? (Boolean) total[1] : (Boolean) r[7];
+            long live = total != null ? (Long) total[2] : (Long) r[8];
+            long bytes = total != null ? (Long) total[3] : (Long) r[9];
+            TableRef asked = TableRef.of((String) r[0], (String) r[1]);
+            TableRef table = TableRef.of((String) r[2], (String) r[3]);
+            out.put(asked, tableSize(table, tuples, neverAnalyzed, live, bytes));
+        }
+        return out;
+    }
+
+    /** A partitioned table's tuples, never-analyzed flag, live tuples and bytes, summed over its leaf partitions. */
+    private static Map<Long, Object[]> partitionTotals(Connection probe, List<Long> oids) throws SQLException {
+        Map<Long, Object[]> out = new LinkedHashMap<>();
+        // the partitions by oid through pg_class's index: a join to pg_partition_tree's rows made the planner scan all
+        // of pg_class (5 ms per call on a catalog of 40,000 relations)
+        String sql = "select x.oid, (sum(p.reltuples) filter (where p.reltuples >= 0))::bigint,"
+                + " coalesce(bool_or(p.reltuples < 0 and p.relkind in ('r', 'm')), false),"
+                + " coalesce(sum(pg_stat_get_live_tuples(p.oid)), 0)::bigint, coalesce(sum(pg_total_relation_size(p.oid)), 0)::bigint"
+                + " from unnest(?::oid[]) as x(oid)"
+                // leaves only: an analyzed partitioned parent already counts every row of its tree in reltuples
+                + " join pg_class p on p.oid = any(array(select relid from pg_partition_tree(x.oid) where isleaf))"
+                + " group by x.oid";
+        try (PreparedStatement ps = probe.prepareStatement(sql)) {
+            ps.setArray(1, array(probe, "int8", oids.toArray()));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    long tuples = rs.getLong(2);
+                    Long t = rs.wasNull() ? null : tuples;
+                    out.put(rs.getLong(1), new Object[] {t, rs.getBoolean(3), rs.getLong(4), rs.getLong(5)});
                 }
             }
         }
         return out;
+    }
+
+    private static TableSize tableSize(TableRef table, Long tuples, boolean neverAnalyzed, long live, long bytes) {
+        if (tuples != null && !neverAnalyzed) {
+            return new TableSize(table, OptionalLong.of(tuples), bytes, "pg_class.reltuples");
+        }
+        if (live > 0) {
+            return new TableSize(table, OptionalLong.of(live), bytes, "pg_stat_user_tables.n_live_tup; reltuples = -1, never analyzed");
+        }
+        return new TableSize(table, OptionalLong.empty(), bytes, "pg_total_relation_size; never analyzed, no live-tuple count yet");
     }
 
     @Override

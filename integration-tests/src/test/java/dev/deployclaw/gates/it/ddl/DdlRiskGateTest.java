@@ -132,6 +132,26 @@ class DdlRiskGateTest {
     }
 
     @Test
+    void sumsAPartitionedTableOverItsPartitions() throws SQLException {
+        try (Connection c = TestDatabases.connect(url); Statement st = c.createStatement()) {
+            try {
+                st.execute("create table " + BIG + ".parted (id int, k int) partition by range (k)");
+                st.execute("create table " + BIG + ".parted_1 partition of " + BIG + ".parted for values from (0) to (10)");
+                st.execute("create table " + BIG + ".parted_2 partition of " + BIG + ".parted for values from (10) to (20)");
+                st.execute("insert into " + BIG + ".parted select g, g % 20 from generate_series(1, 3000) g");
+                st.execute("analyze " + BIG + ".parted");
+                Map<TableRef, TableSize> sizes = new PostgresDialect().tableSizes(c, List.of(TableRef.of(null, "parted"),
+                        TableRef.of(null, "parted_1")), BIG);
+                assertThat(sizes.get(TableRef.of(BIG, "parted")).rows()).hasValue(3000);
+                assertThat(sizes.get(TableRef.of(BIG, "parted")).bytes()).isPositive();
+                assertThat(sizes.get(TableRef.of(BIG, "parted_1")).rows()).hasValue(1500);
+            } finally {
+                st.execute("drop table if exists " + BIG + ".parted");
+            }
+        }
+    }
+
+    @Test
     void theGateIsRegisteredRightAfterRollbackValidation() {
         List<Gate> gates = Gates.defaults(AuditorConfig.builder(TestDatabases.postgres()).build());
         List<String> ids = gates.stream().map(g -> g.id().value()).toList();
