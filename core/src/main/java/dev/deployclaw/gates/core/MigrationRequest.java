@@ -26,6 +26,7 @@ public final class MigrationRequest {
     private final Optional<Connection> session;
     private final boolean environmentOnly;
     private final boolean environmentChecked;
+    private final boolean sessionChecked;
     private final java.util.Map<String, String> attributes;
     private final java.util.Set<String> toolTables;
 
@@ -41,6 +42,7 @@ public final class MigrationRequest {
         this.session = Optional.ofNullable(b.session);
         this.environmentOnly = b.environmentOnly;
         this.environmentChecked = b.environmentChecked;
+        this.sessionChecked = b.sessionChecked;
         this.attributes = java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(b.attributes));
         this.toolTables = java.util.Collections.unmodifiableSet(new java.util.TreeSet<>(b.toolTables));
     }
@@ -88,6 +90,13 @@ public final class MigrationRequest {
     public boolean environmentChecked() { return environmentChecked; }
 
     /**
+     * True when an adapter's previous check of the same {@link #session()} found its isolation and lock wait bound in
+     * force, and the statements run on it since set no session setting (no {@code SET}, {@code RESET},
+     * {@code set_config} or {@code DISCARD}): the transaction-isolation gate then does not read them again.
+     */
+    public boolean sessionChecked() { return sessionChecked; }
+
+    /**
      * Facts about the migration tool's own settings, by key, for gates that check tool configuration (e.g.
      * {@code flyway.postgresql.transactional.lock} = {@code true}). Empty unless an adapter sets them.
      */
@@ -113,6 +122,7 @@ public final class MigrationRequest {
         b.session = session.orElse(null);
         b.environmentOnly = environmentOnly;
         b.environmentChecked = environmentChecked;
+        b.sessionChecked = sessionChecked;
         b.attributes.putAll(attributes);
         b.toolTables.addAll(toolTables);
         return b;
@@ -130,6 +140,7 @@ public final class MigrationRequest {
         private Connection session;
         private boolean environmentOnly;
         private boolean environmentChecked;
+        private boolean sessionChecked;
         private final java.util.Map<String, String> attributes = new java.util.TreeMap<>();
         private final java.util.Set<String> toolTables = new java.util.TreeSet<>();
 
@@ -226,6 +237,12 @@ public final class MigrationRequest {
         /** See {@link MigrationRequest#environmentChecked()}. Default false. */
         public Builder environmentChecked(boolean checked) {
             this.environmentChecked = checked;
+            return this;
+        }
+
+        /** See {@link MigrationRequest#sessionChecked()}. Default false. */
+        public Builder sessionChecked(boolean checked) {
+            this.sessionChecked = checked;
             return this;
         }
 

@@ -79,6 +79,14 @@ public final class GateCallback implements Callback {
     private final Duration environmentRecheck;
     /** The gates' probe connection for the Flyway run on this thread, from {@code beforeMigrate} to its end. */
     private final ThreadLocal<GateSession> session = new ThreadLocal<>();
+    /**
+     * The migration connection whose isolation and lock bound the last migration's check found in force, while the
+     * statements of that migration set no session setting (then the next check need not read them again).
+     */
+    private final ThreadLocal<Connection> boundsCheckedOn = new ThreadLocal<>();
+    /** A statement that may change a session setting (conservative: any SET, RESET, set_config or DISCARD). */
+    private static final java.util.regex.Pattern SESSION_SETTING =
+            java.util.regex.Pattern.compile("(?i)\\b(set|reset|set_config|discard)\\b");
     private volatile Built built;
 
     private record Built(DataSource dataSource, GateProperties properties, SecurityAuditor auditor) {
@@ -177,11 +185,20 @@ public final class GateCallback implements Callback {
                 b.environmentOnly(true).description("Flyway migrate of schema " + schema);
             } else {
                 describeMigration(b, cfg, context.getMigrationInfo(), connection, schema, kind);
-                b.environmentChecked(!full);
+                b.environmentChecked(!full).sessionChecked(boundsCheckedOn.get() == connection);
             }
-            (full ? auditor : statementGatesOf(auditor)).requireSafe(b.build(), session(auditor));
+            MigrationRequest request = b.build();
+            (full ? auditor : statementGatesOf(auditor)).requireSafe(request, session(auditor));
             if (full) {
                 LAST_FULL_EVALUATION.set(System.nanoTime());
+            }
+            // passed: this connection's bounds are in force; they stay so across the migration unless it sets something
+            boolean neutral = event == Event.BEFORE_EACH_MIGRATE && !request.statements().isEmpty()
+                    && request.statements().stream().noneMatch(st -> SESSION_SETTING.matcher(st).find());
+            if (neutral) {
+                boundsCheckedOn.set(connection);
+            } else {
+                boundsCheckedOn.remove();
             }
         } catch (SQLException e) {
             closeSession();
@@ -209,6 +226,7 @@ public final class GateCallback implements Callback {
 
     /** Gives back the probe connection of this thread's run, if any (also when Flyway ended the run some other way). */
     void closeSession() {
+        boundsCheckedOn.remove();
         GateSession s = session.get();
         if (s != null) {
             session.remove();

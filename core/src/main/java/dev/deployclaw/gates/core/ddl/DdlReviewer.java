@@ -80,6 +80,11 @@ public final class DdlReviewer {
      * tables, comments, metadata-only changes).
      */
     public Set<TableRef> sizeDependentRelations(List<StatementAnalysis> analyses, String defaultSchema) {
+        return sizeDependentRelations(analyses, defaultSchema, review(analyses, defaultSchema, Optional.empty()));
+    }
+
+    /** As above, from the review of the same statements without sizes (which, when this is empty, is the final one). */
+    public Set<TableRef> sizeDependentRelations(List<StatementAnalysis> analyses, String defaultSchema, DdlReview withoutSizes) {
         Set<String> sizeAware = new LinkedHashSet<>();
         rules.stream().filter(r -> r.sizePolicy() == SizePolicy.SIZE_AWARE).forEach(r -> sizeAware.add(r.id()));
         List<Set<TableRef>> createdBefore = new ArrayList<>();
@@ -89,7 +94,7 @@ public final class DdlReviewer {
             a.createdTables().forEach(t -> created.add(resolve(t, defaultSchema)));
         }
         Set<TableRef> out = new LinkedHashSet<>();
-        for (Finding f : review(analyses, defaultSchema, Optional.empty()).findings()) {
+        for (Finding f : withoutSizes.findings()) {
             if (!sizeAware.contains(f.ruleId())) {
                 continue;
             }

@@ -70,13 +70,17 @@ public final class DdlRiskGate implements Gate {
                 // without column types the type change keeps its stated assumption
             }
         }
-        // only what a size-aware finding depends on: most migrations need no catalog read at all
-        Set<TableRef> relations = reviewer.sizeDependentRelations(analyses, ctx.defaultSchema());
+        // only what a size-aware finding depends on: most migrations need no catalog read at all, and then the review
+        // without sizes is the review
+        DdlReview withoutSizes = reviewer.review(analyses, ctx.defaultSchema(), Optional.empty());
+        Set<TableRef> relations = reviewer.sizeDependentRelations(analyses, ctx.defaultSchema(), withoutSizes);
+        if (relations.isEmpty()) {
+            return verdict(timeoutsEnforced(withoutSizes), version, "", ctx.config().ddlSizeThresholds());
+        }
         Optional<Map<TableRef, TableSize>> sizes;
         String sizeNote = "";
         try {
-            sizes = Optional.of(relations.isEmpty() ? Map.of()
-                    : ctx.dialect().tableSizes(ctx.probe(), relations, ctx.defaultSchema()));
+            sizes = Optional.of(ctx.dialect().tableSizes(ctx.probe(), relations, ctx.defaultSchema()));
         } catch (SQLException e) {
             if (!NOT_SUPPORTED.equals(e.getSQLState())) {
                 throw e;

@@ -126,6 +126,16 @@ public final class GateContext {
         return sharedActivity == null ? Optional.empty() : sharedActivity.get(config.dataSource(), dialect, probe);
     }
 
+    /**
+     * The primary's recovery point for the configured limits: from the run's shared read when the auditor has one,
+     * else read now through the probe.
+     */
+    public dev.deployclaw.gates.core.dialect.RecoveryPoint recoveryPoint() throws SQLException {
+        return sharedActivity == null
+                ? dialect.recoveryPoint(probe(), config.maxArchiveAge(), config.minBinlogRetention())
+                : sharedActivity.recoveryPoint(config.dataSource(), dialect, probe, config.maxArchiveAge(), config.minBinlogRetention());
+    }
+
     /** The isolation level required for this request: the request's own, else the configured one. */
     public dev.deployclaw.gates.core.IsolationLevel requiredIsolation() {
         return request.isolationLevel().orElse(config.requiredIsolation());

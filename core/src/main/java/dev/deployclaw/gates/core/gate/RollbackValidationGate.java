@@ -66,8 +66,7 @@ public final class RollbackValidationGate implements Gate {
             facts.add("point-in-time recovery" + (ctx.config().backupStatusProvider().isPresent() ? " and backup" : "")
                     + " checked at the start of this run");
         } else if (ctx.config().requirePointInTimeRecovery()) {
-            RecoveryPoint rp = ctx.dialect().recoveryPoint(ctx.probe(), ctx.config().maxArchiveAge(),
-                    ctx.config().minBinlogRetention());
+            RecoveryPoint rp = ctx.recoveryPoint();
             ev.add(Evidence.fact("point-in-time recovery", String.join(", ", rp.facts())));
             if (rp.available()) {
                 facts.add("point-in-time recovery available (" + rp.explanation() + ")");

@@ -1,0 +1,2 @@
+-- deployclaw:roll-forward-only comments only
+comment on table things is 'two';
