@@ -98,6 +98,16 @@ public interface Dialect {
     /** Sets the lock wait bound and statement timeout for a migration session. */
     void setMigrationTimeouts(Connection session, Duration lockTimeout, Duration statementTimeout) throws SQLException;
 
+    /**
+     * {@link #setMigrationTimeouts} and then {@link #readLockTimeout}: the bound the server now has in force, in as few
+     * round trips as the database allows.
+     */
+    default Optional<Duration> setMigrationTimeoutsAndRead(Connection session, Duration lockTimeout, Duration statementTimeout)
+            throws SQLException {
+        setMigrationTimeouts(session, lockTimeout, statementTimeout);
+        return readLockTimeout(session);
+    }
+
     /** Point-in-time recovery evidence. */
     RecoveryPoint recoveryPoint(Connection probe, Duration maxArchiveAge) throws SQLException;
 

@@ -473,6 +473,24 @@ public final class PostgresDialect implements Dialect {
         }
     }
 
+    /** Sets both timeouts and reads back the lock_timeout the server now has, in one statement. */
+    @Override
+    public Optional<Duration> setMigrationTimeoutsAndRead(Connection session, Duration lockTimeout, Duration statementTimeout)
+            throws SQLException {
+        // set_config returns the value now in force, in the server's own format ("3s")
+        try (PreparedStatement ps = session.prepareStatement(
+                "select (extract(epoch from set_config('lock_timeout', ?, false)::interval) * 1000)::bigint,"
+                        + " set_config('statement_timeout', ?, false)")) {
+            ps.setString(1, lockTimeout.toMillis() + "ms");
+            ps.setString(2, statementTimeout.toMillis() + "ms");
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                long ms = rs.getLong(1);
+                return ms <= 0 ? Optional.empty() : Optional.of(Duration.ofMillis(ms));
+            }
+        }
+    }
+
     @Override
     public RecoveryPoint recoveryPoint(Connection probe, Duration maxArchiveAge) throws SQLException {
         String sql = "select current_setting('wal_level'), current_setting('archive_mode'),"

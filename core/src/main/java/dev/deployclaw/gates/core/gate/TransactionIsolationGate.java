@@ -92,8 +92,7 @@ public final class TransactionIsolationGate implements Gate {
                         + " maxLockWait " + maxLockWait.toMillis() + " ms and stall every query behind it. Set lock_timeout to "
                         + maxLockWait.toMillis() + "ms, or use isolationPolicy ADJUST.", ev);
             }
-            ctx.dialect().setMigrationTimeouts(session, maxLockWait, ctx.config().statementTimeout());
-            lockTimeout = ctx.dialect().readLockTimeout(session);
+            lockTimeout = ctx.dialect().setMigrationTimeoutsAndRead(session, maxLockWait, ctx.config().statementTimeout());
             notes.add("lock wait bound set to " + lockTimeout.map(d -> d.toMillis() + " ms").orElse("none"));
             lockOk = lockTimeout.isPresent() && lockTimeout.get().compareTo(bound) <= 0;
         } else {
