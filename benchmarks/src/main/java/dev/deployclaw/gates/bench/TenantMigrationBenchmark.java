@@ -28,7 +28,8 @@ import java.util.stream.IntStream;
  * (with its standby streaming): (a) a plain Flyway loop, sequential; (b) TenantMigrator with every gate, default
  * parallelism (1); (c) the same with parallelism 4; (floor) the five scripts' raw DDL sent over JDBC, sequential;
  * (d) plain Flyway on four threads, no gates: what parallelism can give on this machine at all, the ceiling of (c).
- * Each mode has its own schemas ({@code bench_a_0001}, ...), dropped before and after. Argument: [tenants].
+ * Each mode has its own schemas ({@code bench_a_3_0001}: mode a, round 3), dropped before and after. The modes take turns
+ * in rounds of tenants, so that a slow spell of the machine falls on all of them. Arguments: [tenants] [rounds].
  *
  * <pre>./mvnw -B -q -Pbench -Dbench=TenantMigrationBenchmark -Dbench.args=1000 -DskipTests verify</pre>
  */
@@ -49,64 +50,95 @@ public final class TenantMigrationBenchmark {
     }
 
     public static void main(String[] args) throws Exception {
-        int n = args.length > 0 && !args[0].isBlank() ? Integer.parseInt(args[0].trim()) : 1000;
+        // -Dbench.args arrives as one argument: "1000" or "1000 10" / "1000,10"
+        String[] given = String.join(" ", args).trim().split("[\\s,]+");
+        int n = given.length > 0 && !given[0].isBlank() ? Integer.parseInt(given[0]) : 1000;
+        int rounds = given.length > 1 ? Integer.parseInt(given[1]) : 10;
+        if (rounds < 1 || n % rounds != 0) {
+            throw new IllegalArgumentException("rounds must divide the tenant count: " + n + " tenants, " + rounds + " rounds");
+        }
+        int chunk = n / rounds;
         System.out.println("machine: " + Machine.describe());
         System.out.println(n + " tenant schemas x 5 versions, PostgreSQL primary " + PRIMARY.replaceAll("password=[^&]*", "password=****")
                 + (PRECREATE ? "; the empty tenant schemas exist before each mode" : "; Flyway creates each tenant schema in the run"));
+        System.out.println(rounds + " rounds of " + chunk + " tenants per mode, the modes taking turns (a, b, c, floor, d) so that"
+                + " a slow spell of the machine falls on every mode alike");
         try (HikariDataSource pool = pool(24)) { // 5 connections per worker, 4 workers, and room
             // warm-up: class loading, JIT and the pool, on 5 tenants per mode, not measured
             drop("bench_w");
             plainFlyway(pool, tenants("bench_wa_", 5));
-            migrator(pool, "warm-up (not measured)", "bench_wb_", 5, 2);
+            new Mode("warm-up", "bench_wb_", 2).migrate(pool, tenants("bench_wb_", 5));
             rawDdl(pool, tenants("bench_wf_", 5));
             drop("bench_w");
-            long a = timed("(a) plain Flyway loop, sequential", "bench_a_", n, () -> plainFlyway(pool, tenants("bench_a_", n)));
-            long[] b = migrator(pool, "(b) TenantMigrator, all gates, parallelism 1", "bench_b_", n, 1);
-            long[] c = migrator(pool, "(c) TenantMigrator, all gates, parallelism 4", "bench_c_", n, 4);
-            long f = timed("raw DDL floor (JDBC, sequential)", "bench_f_", n, () -> rawDdl(pool, tenants("bench_f_", n)));
+            Mode a = new Mode("(a) plain Flyway loop, sequential", "bench_a_", 0);
+            Mode b = new Mode("(b) TenantMigrator, all gates, parallelism 1", "bench_b_", 1);
+            Mode c = new Mode("(c) TenantMigrator, all gates, parallelism 4", "bench_c_", 4);
+            Mode f = new Mode("raw DDL floor (JDBC, sequential)", "bench_f_", -1);
             // what four threads can do on this machine at all: the ceiling for (c)
-            long d = timed("(d) plain Flyway, 4 threads, no gates", "bench_d_", n, () -> plainFlywayParallel(pool,
-                    tenants("bench_d_", n), 4));
+            Mode d = new Mode("(d) plain Flyway, 4 threads, no gates", "bench_d_", -4);
+            List<Mode> modes = List.of(a, b, c, f, d);
+            for (int r = 0; r < rounds; r++) {
+                for (Mode m : modes) {
+                    m.round(pool, r, chunk);
+                }
+            }
+            for (Mode m : modes) {
+                m.print(n);
+            }
             System.out.printf(Locale.ROOT, "ratios: (b)/(a) = %.2f, (c)/(a) = %.2f (goal <= 0.5), (d)/(a) = %.2f, (c)/(d) = %.2f,"
-                    + " floor/(a) = %.2f%n", b[0] / (double) a, c[0] / (double) a, d / (double) a, c[0] / (double) d, f / (double) a);
+                    + " floor/(a) = %.2f%n", b.ms() / a.ms(), c.ms() / a.ms(), d.ms() / a.ms(), c.ms() / d.ms(), f.ms() / a.ms());
             System.out.printf(Locale.ROOT, "gates' own time: %.1f %% of (b) (goal <= 5 %%), %.1f %% of (c) (summed over threads)%n",
-                    100.0 * b[1] / b[0], 100.0 * c[1] / c[0]);
+                    100.0 * b.gateMicros.sum() / 1000 / b.ms(), 100.0 * c.gateMicros.sum() / 1000 / c.ms());
         }
     }
 
-    private interface Run {
-        void run() throws Exception;
-    }
+    /** One way of migrating: plain Flyway (parallelism 0), the migrator (1 or 4), the raw DDL (-1) or Flyway on 4 threads (-4). */
+    private static final class Mode {
+        private final String label;
+        private final String prefix;
+        private final int parallelism;
+        private long nanos;
+        private double slowestRound;
+        private double fastestRound = Double.MAX_VALUE;
+        private final java.util.concurrent.atomic.LongAdder gateMicros = new java.util.concurrent.atomic.LongAdder();
+        private final java.util.concurrent.atomic.LongAdder beforeMigrateMicros = new java.util.concurrent.atomic.LongAdder();
+        private final java.util.concurrent.atomic.LongAdder perMigrationMicros = new java.util.concurrent.atomic.LongAdder();
+        private final java.util.concurrent.atomic.LongAdder evaluations = new java.util.concurrent.atomic.LongAdder();
 
-    private static long timed(String label, String prefix, int n, Run run) throws Exception {
-        drop(prefix);
-        if (PRECREATE) {
-            create(tenants(prefix, n));
+        Mode(String label, String prefix, int parallelism) {
+            this.label = label;
+            this.prefix = prefix;
+            this.parallelism = parallelism;
         }
-        long t0 = System.nanoTime();
-        run.run();
-        long ms = (System.nanoTime() - t0) / 1_000_000;
-        System.out.printf(Locale.ROOT, "%-48s %8d ms  (%.1f ms per tenant)%n", label, ms, ms / (double) n);
-        drop(prefix);
-        return ms;
-    }
 
-    private static long[] migrator(HikariDataSource pool, String label, String prefix, int n, int parallelism) throws Exception {
-        long[] out = new long[2];
-        out[0] = timed(label, prefix, n, () -> {
-            java.util.Map<String, java.util.concurrent.atomic.LongAdder> perGate = new java.util.concurrent.ConcurrentSkipListMap<>();
-            java.util.concurrent.atomic.LongAdder evaluations = new java.util.concurrent.atomic.LongAdder();
-            java.util.concurrent.atomic.LongAdder beforeMigrateMicros = new java.util.concurrent.atomic.LongAdder();
-            java.util.concurrent.atomic.LongAdder perMigrationMicros = new java.util.concurrent.atomic.LongAdder();
+        double ms() {
+            return nanos / 1e6;
+        }
+
+        void round(HikariDataSource pool, int round, int chunk) throws Exception {
+            List<String> ts = tenants(prefix + round + "_", chunk);
+            drop(prefix);
+            if (PRECREATE) {
+                create(ts);
+            }
+            long t0 = System.nanoTime();
+            switch (parallelism) {
+                case 0 -> plainFlyway(pool, ts);
+                case -1 -> rawDdl(pool, ts);
+                case -4 -> plainFlywayParallel(pool, ts, 4);
+                default -> migrate(pool, ts);
+            }
+            long took = System.nanoTime() - t0;
+            nanos += took;
+            double perTenant = took / 1e6 / chunk;
+            slowestRound = Math.max(slowestRound, perTenant);
+            fastestRound = Math.min(fastestRound, perTenant);
+            drop(prefix);
+        }
+
+        void migrate(HikariDataSource pool, List<String> ts) throws Exception {
             SecurityAuditor auditor = new SecurityAuditor(AuditorConfig.builder(pool).build())
                     .withListener(new dev.deployclaw.gates.core.GateListener() {
-                        @Override
-                        public void onVerdict(dev.deployclaw.gates.core.MigrationRequest request,
-                                              dev.deployclaw.gates.core.gate.Verdict verdict) {
-                            perGate.computeIfAbsent(verdict.gate().value(), k -> new java.util.concurrent.atomic.LongAdder())
-                                    .add(verdict.durationMs());
-                        }
-
                         @Override
                         public void onReport(dev.deployclaw.gates.core.report.GateReport report) {
                             evaluations.increment();
@@ -115,21 +147,25 @@ public final class TenantMigrationBenchmark {
                         }
                     });
             FlywayEngine engine = FlywayEngine.builder(Flyway.configure().dataSource(pool).locations(LOCATION)).build();
-            RunReport r = TenantMigrator.builder(auditor, engine).tenants(TenantSource.list(tenants(prefix, n)))
-                    .parallelism(parallelism).build().run();
-            out[1] = r.gatesMs();
-            StringBuilder split = new StringBuilder("    " + evaluations.sum() + " evaluations; gate time by gate (ms):");
-            perGate.forEach((g, ms) -> split.append(' ').append(g).append('=').append(ms.sum()));
-            System.out.println(split);
-            System.out.printf(Locale.ROOT, "    gate time: %d ms at beforeMigrate, %d ms before each migration, %d ms in the migrator's"
-                            + " between-tenant lag checks%n", beforeMigrateMicros.sum() / 1000, perMigrationMicros.sum() / 1000,
-                    Math.max(0, r.gatesMs() - (beforeMigrateMicros.sum() + perMigrationMicros.sum()) / 1000));
+            RunReport r = TenantMigrator.builder(auditor, engine).tenants(TenantSource.list(ts)).parallelism(parallelism)
+                    .build().run();
+            gateMicros.add(r.tenants().stream().mapToLong(RunReport.TenantRun::gatesMicros).sum());
             if (!r.succeeded()) {
                 System.out.println(r.toText());
                 throw new IllegalStateException(label + " did not complete: " + r.totals());
             }
-        });
-        return out;
+        }
+
+        void print(int n) {
+            System.out.printf(Locale.ROOT, "%-48s %8d ms  (%.1f ms per tenant; rounds %.1f-%.1f)%n", label, nanos / 1_000_000,
+                    ms() / n, fastestRound, slowestRound);
+            if (parallelism > 0) {
+                long lag = Math.max(0, gateMicros.sum() - beforeMigrateMicros.sum() - perMigrationMicros.sum());
+                System.out.printf(Locale.ROOT, "    %d evaluations; gate time %d ms: %d ms at beforeMigrate, %d ms before each"
+                                + " migration, %d ms in the migrator's between-tenant lag checks%n", evaluations.sum(),
+                        gateMicros.sum() / 1000, beforeMigrateMicros.sum() / 1000, perMigrationMicros.sum() / 1000, lag / 1000);
+            }
+        }
     }
 
     private static void plainFlyway(HikariDataSource pool, List<String> tenants) {

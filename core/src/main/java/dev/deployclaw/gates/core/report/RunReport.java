@@ -35,23 +35,28 @@ public final class RunReport {
      * @param detail        why, in one or two sentences (the first blocking verdict, the failure, the halt)
      * @param reports       every gate report produced for this tenant, in order (empty for a MIGRATED / UP_TO_DATE
      *                      tenant when the migrator was told not to keep passed reports)
-     * @param gatesMs       time spent evaluating gates for this tenant (kept when the reports are not)
+     * @param gatesMicros   time spent evaluating gates for this tenant, in microseconds (kept when the reports are not)
      */
     public record TenantRun(String tenant, String schema, boolean canary, TenantDecision decision, List<String> failedGates,
                             Optional<String> versionBefore, Optional<String> versionAfter, int applied, long durationMs,
-                            long lagWaitMs, String detail, List<GateReport> reports, long gatesMs) {
+                            long lagWaitMs, String detail, List<GateReport> reports, long gatesMicros) {
         /** A line whose gate time is the sum of its reports' times. */
         public TenantRun(String tenant, String schema, boolean canary, TenantDecision decision, List<String> failedGates,
                          Optional<String> versionBefore, Optional<String> versionAfter, int applied, long durationMs,
                          long lagWaitMs, String detail, List<GateReport> reports) {
             this(tenant, schema, canary, decision, failedGates, versionBefore, versionAfter, applied, durationMs, lagWaitMs,
-                    detail, reports, reports.stream().mapToLong(GateReport::executionTimeMicros).sum() / 1000);
+                    detail, reports, reports.stream().mapToLong(GateReport::executionTimeMicros).sum());
+        }
+
+        /** {@link #gatesMicros()} in whole milliseconds. */
+        public long gatesMs() {
+            return gatesMicros / 1000;
         }
 
         /** The same line without its gate reports (the gate time stays): memory stays flat over many tenants. */
         public TenantRun withoutReports() {
             return new TenantRun(tenant, schema, canary, decision, failedGates, versionBefore, versionAfter, applied, durationMs,
-                    lagWaitMs, detail, List.of(), gatesMs);
+                    lagWaitMs, detail, List.of(), gatesMicros);
         }
 
         public TenantRun {
@@ -130,7 +135,7 @@ public final class RunReport {
 
     /** Time spent in gate evaluations over all tenants. */
     public long gatesMs() {
-        return tenants.stream().mapToLong(TenantRun::gatesMs).sum();
+        return tenants.stream().mapToLong(TenantRun::gatesMicros).sum() / 1000;
     }
 
     public String toJson() {

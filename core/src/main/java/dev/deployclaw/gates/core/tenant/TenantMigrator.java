@@ -483,7 +483,7 @@ public final class TenantMigrator {
                                   Optional<String> after, int applied, long ms, String detail, List<GateReport> reports) {
         long gateMicros = reports.stream().mapToLong(GateReport::executionTimeMicros).sum() + LAG_CHECK_MICROS.get();
         return new TenantRun(t.id(), t.schema(), canary, d, failedGates, before, after, applied, ms, LAG_WAIT.get(),
-                Secrets.mask(detail), reports, gateMicros / 1000);
+                Secrets.mask(detail), reports, gateMicros);
     }
 
     private static List<String> ids(GateReport r) {
