@@ -214,10 +214,7 @@ public final class FlywayEngine implements MigrationEngine {
          * {@link GateCallback#ENVIRONMENT_RECHECK}; zero = every gate before every migration.
          */
         public Builder environmentRecheck(java.time.Duration recheck) {
-            if (recheck == null || recheck.isNegative()) {
-                throw new IllegalArgumentException("environmentRecheck must be zero or positive, but was " + recheck);
-            }
-            this.environmentRecheck = recheck;
+            this.environmentRecheck = GateCallback.checkRecheck("environmentRecheck", recheck);
             return this;
         }
 

@@ -89,7 +89,8 @@ public final class GateCallback implements Callback {
             java.util.regex.Pattern.compile("(?i)\\b(set|reset|set_config|discard)\\b");
     private volatile Built built;
 
-    private record Built(DataSource dataSource, GateProperties properties, SecurityAuditor auditor) {
+    /** The auditor and recheck interval in force: fixed, or built from {@code deployclaw.*} properties (then cached). */
+    private record Built(DataSource dataSource, GateProperties properties, SecurityAuditor auditor, Duration recheck) {
     }
 
     /** For Flyway's {@code callbacks} property: configuration from {@code deployclaw.*} properties, see {@link GateProperties}. */
@@ -124,7 +125,7 @@ public final class GateCallback implements Callback {
         return new GateCallback(fixedAuditor, tenant.orElse(null), catalogs, checkRecheck("environmentRecheck", recheck));
     }
 
-    private static Duration checkRecheck(String name, Duration d) {
+    static Duration checkRecheck(String name, Duration d) {
         if (d == null || d.isNegative()) {
             throw new IllegalArgumentException(name + " must be zero or positive, but was " + d);
         }
@@ -164,10 +165,9 @@ public final class GateCallback implements Callback {
         }
         Configuration cfg = context.getConfiguration();
         Connection connection = context.getConnection();
-        SecurityAuditor auditor = auditor(cfg);
-        Duration recheck = environmentRecheck != null ? environmentRecheck : fixedAuditor != null ? ENVIRONMENT_RECHECK
-                : built.properties().get(ENVIRONMENT_RECHECK_PROPERTY).map(v -> checkRecheck(GateProperties.PREFIX
-                + ENVIRONMENT_RECHECK_PROPERTY, GateProperties.duration(ENVIRONMENT_RECHECK_PROPERTY, v))).orElse(ENVIRONMENT_RECHECK);
+        Built gates = gates(cfg);
+        SecurityAuditor auditor = gates.auditor();
+        Duration recheck = gates.recheck();
         if (event == Event.BEFORE_MIGRATE) {
             closeSession(); // a run on this thread that ended without its after-event
         }
@@ -279,9 +279,9 @@ public final class GateCallback implements Callback {
         return perMigration.isEmpty() ? auditor : auditor.withGates(perMigration);
     }
 
-    private SecurityAuditor auditor(Configuration cfg) {
+    private Built gates(Configuration cfg) {
         if (fixedAuditor != null) {
-            return fixedAuditor;
+            return new Built(null, null, fixedAuditor, environmentRecheck != null ? environmentRecheck : ENVIRONMENT_RECHECK);
         }
         DataSource ds = cfg.getDataSource() != null ? cfg.getDataSource()
                 : new UrlDataSource(cfg.getUrl(), cfg.getUser(), cfg.getPassword());
@@ -294,10 +294,13 @@ public final class GateCallback implements Callback {
         GateProperties props = GateProperties.fromSystem().with(fromFlyway);
         Built b = built;
         if (b == null || b.dataSource() != ds || !b.properties().equals(props)) {
-            b = new Built(ds, props, new SecurityAuditor(props.toConfig(ds)));
+            Duration recheck = environmentRecheck != null ? environmentRecheck : props.get(ENVIRONMENT_RECHECK_PROPERTY)
+                    .map(v -> checkRecheck(GateProperties.PREFIX + ENVIRONMENT_RECHECK_PROPERTY,
+                            GateProperties.duration(ENVIRONMENT_RECHECK_PROPERTY, v))).orElse(ENVIRONMENT_RECHECK);
+            b = new Built(ds, props, new SecurityAuditor(props.toConfig(ds)), recheck);
             built = b;
         }
-        return b.auditor();
+        return b;
     }
 
     private static String schemaOf(Configuration cfg, Connection session, SecurityAuditor auditor) throws SQLException {

@@ -449,8 +449,13 @@ public final class PostgresDialect implements Dialect {
                 "select (extract(epoch from current_setting('lock_timeout')::interval) * 1000)::bigint")) {
             rs.next();
             long ms = rs.getLong(1);
-            return ms <= 0 ? Optional.empty() : Optional.of(Duration.ofMillis(ms));
+            return lockBound(ms);
         }
+    }
+
+    /** A lock_timeout in milliseconds as a bound: 0 (no timeout) is none. */
+    private static Optional<Duration> lockBound(long ms) {
+        return ms <= 0 ? Optional.empty() : Optional.of(Duration.ofMillis(ms));
     }
 
     @Override
@@ -461,7 +466,7 @@ public final class PostgresDialect implements Dialect {
             rs.next();
             long ms = rs.getLong(2);
             return new SessionBounds(IsolationLevel.parse(rs.getString(1)),
-                    ms <= 0 ? Optional.empty() : Optional.of(Duration.ofMillis(ms)));
+                    lockBound(ms));
         }
     }
 
@@ -488,7 +493,7 @@ public final class PostgresDialect implements Dialect {
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 long ms = rs.getLong(1);
-                return ms <= 0 ? Optional.empty() : Optional.of(Duration.ofMillis(ms));
+                return lockBound(ms);
             }
         }
     }

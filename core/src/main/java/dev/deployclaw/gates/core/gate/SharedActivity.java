@@ -22,13 +22,18 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class SharedActivity {
     private final Duration maxAge;
-    private final Map<DataSource, Entry> entries = new ConcurrentHashMap<>();
+    /** One read per database and kind of read (and its limits), with when it was taken. */
+    private final Map<List<Object>, Timed> reads = new ConcurrentHashMap<>();
 
-    private static final class Entry {
-        private ActivitySnapshot snapshot;
-        private RecoveryPoint recoveryPoint;
-        private long recoveryPointAt;
-        private List<Duration> recoveryPointKey;
+    private static final class Timed {
+        private Object value;
+        private long atNanos;
+    }
+
+    /** A read of the server (through the probe). */
+    @FunctionalInterface
+    private interface Read<T> {
+        T read() throws SQLException;
     }
 
     public SharedActivity(Duration maxAge) {
@@ -48,30 +53,25 @@ public final class SharedActivity {
      */
     RecoveryPoint recoveryPoint(DataSource database, Dialect dialect, GateContext.ProbeSource probe, Duration maxArchiveAge,
                                 Duration minBinlogRetention) throws SQLException {
-        Entry e = entries.computeIfAbsent(Objects.requireNonNull(database, "database"), k -> new Entry());
-        List<Duration> key = List.of(maxArchiveAge, minBinlogRetention);
-        synchronized (e) {
-            if (e.recoveryPoint == null || !key.equals(e.recoveryPointKey) || System.nanoTime() - e.recoveryPointAt >= maxAge.toNanos()) {
-                e.recoveryPointAt = System.nanoTime();
-                e.recoveryPoint = dialect.recoveryPoint(probe.get(), maxArchiveAge, minBinlogRetention);
-                e.recoveryPointKey = key;
-            }
-            return e.recoveryPoint;
-        }
+        return shared(List.of(database, "recovery point", maxArchiveAge, minBinlogRetention),
+                () -> dialect.recoveryPoint(probe.get(), maxArchiveAge, minBinlogRetention));
     }
 
     /** A snapshot of {@code database} younger than {@code maxAge}, read through {@code probe} when there is none. */
     Optional<ActivitySnapshot> get(DataSource database, Dialect dialect, GateContext.ProbeSource probe) throws SQLException {
-        Entry e = entries.computeIfAbsent(Objects.requireNonNull(database, "database"), k -> new Entry());
-        synchronized (e) {
-            if (e.snapshot == null || System.nanoTime() - e.snapshot.takenAtNanos() >= maxAge.toNanos()) {
-                Optional<ActivitySnapshot> fresh = dialect.activitySnapshot(probe.get());
-                if (fresh.isEmpty()) {
-                    return Optional.empty();
-                }
-                e.snapshot = fresh.get();
+        return shared(List.of(database, "activity"), () -> dialect.activitySnapshot(probe.get()));
+    }
+
+    @SuppressWarnings("unchecked")
+    private <T> T shared(List<Object> key, Read<T> read) throws SQLException {
+        Timed t = reads.computeIfAbsent(key, k -> new Timed());
+        synchronized (t) {
+            if (t.value == null || System.nanoTime() - t.atNanos >= maxAge.toNanos()) {
+                long at = System.nanoTime();
+                t.value = Objects.requireNonNull(read.read(), "read");
+                t.atNanos = at;
             }
-            return Optional.of(e.snapshot);
+            return (T) t.value;
         }
     }
 }

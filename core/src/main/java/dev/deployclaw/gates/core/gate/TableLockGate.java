@@ -5,10 +5,12 @@ import dev.deployclaw.gates.core.dialect.ActivitySnapshot;
 import dev.deployclaw.gates.core.dialect.Durations;
 import dev.deployclaw.gates.core.dialect.SessionInfo;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
 
@@ -66,40 +68,34 @@ public final class TableLockGate implements Gate {
         // not a blocker; its lock is released long before the DDL's lock_timeout would run out. Waiting, idle-in-
         // transaction and older sessions still block. Without this, 18 of 100 tenants were blocked by 8 busy clients.
         long grace = Math.min(TRANSIENT_MS, ctx.config().maxLockWait().toMillis() / 2);
-        List<Evidence> ev = new ArrayList<>();
+        boolean watched = !tables.isEmpty() || !wholeSchemas.isEmpty();
+        Duration maxAge = ctx.config().maxTransactionAge();
 
         // a multi-tenant run shares one read of every lock and transaction: when it shows nothing for these tables the
-        // answer stands; when it shows a candidate, the server is read again below (a block always rests on a fresh read)
-        java.util.Optional<ActivitySnapshot> shared = ctx.sharedActivity();
+        // answer stands; when it shows a candidate, the server is read again (a block always rests on a fresh read)
+        Seen seen = null;
+        Optional<ActivitySnapshot> shared = ctx.sharedActivity();
         if (shared.isPresent()) {
             ActivitySnapshot snap = shared.get();
-            List<SessionInfo> h = tables.isEmpty() && wholeSchemas.isEmpty() ? List.of()
-                    : snap.holders(tables, ctx.defaultSchema(), wholeSchemas, ctx.excludedPids());
-            boolean candidates = h.stream().anyMatch(x -> x.relation().map(r -> !own.contains(r)).orElse(true)
-                    && !isTransient(x, grace)) || !snap.oldTransactions(ctx.config().maxTransactionAge(), ctx.excludedPids()).isEmpty();
-            if (!candidates) {
-                ev.add(Evidence.fact("lock source", "activity snapshot shared by this run's tenants, read " + snap.ageMs()
-                        + " ms before this check"));
-                own.forEach(t -> ev.add(Evidence.fact("not counted (the migration tool's own table)", t)));
-                ev.add(Evidence.of("sessions holding or awaiting locks on " + scope, 0, 0, "sessions"));
-                ev.add(Evidence.of("transactions older than maxTransactionAge", 0, 0, "transactions"));
-                return Verdicts.passed(this, "Tables " + scope + ": 0 other sessions hold or await locks; no transaction older"
-                        + " than " + Durations.human(ctx.config().maxTransactionAge().toMillis()) + " (activity read "
-                        + snap.ageMs() + " ms ago, shared by this run's tenants).", ev);
-            }
+            Seen fromShared = Seen.of(watched ? snap.holders(tables, ctx.defaultSchema(), wholeSchemas, ctx.excludedPids())
+                    : List.of(), snap.oldTransactions(maxAge, ctx.excludedPids()), own, grace, Optional.of(
+                    "activity snapshot read " + snap.ageMs() + " ms before this check, shared by this run's tenants"));
+            seen = fromShared.clear() ? fromShared : null;
         }
-
-        List<SessionInfo> holders = tables.isEmpty() && wholeSchemas.isEmpty() ? List.of()
-                : ctx.dialect().lockHolders(ctx.probe(), tables, ctx.defaultSchema(), wholeSchemas, ctx.excludedPids());
-        holders = holders.stream().filter(h -> h.relation().map(r -> !own.contains(r)).orElse(true)).toList();
-        List<SessionInfo> passing = holders.stream().filter(h -> isTransient(h, grace)).toList();
-        holders = holders.stream().filter(h -> !isTransient(h, grace)).toList();
-        List<SessionInfo> old = ctx.dialect().oldTransactions(ctx.probe(), ctx.config().maxTransactionAge(), ctx.excludedPids());
+        if (seen == null) {
+            seen = Seen.of(watched ? ctx.dialect().lockHolders(ctx.probe(), tables, ctx.defaultSchema(), wholeSchemas,
+                    ctx.excludedPids()) : List.of(), ctx.dialect().oldTransactions(ctx.probe(), maxAge, ctx.excludedPids()),
+                    own, grace, ctx.dialect().lockSource(ctx.probe()));
+        }
+        List<SessionInfo> holders = seen.holders();
+        List<SessionInfo> passing = seen.passing();
+        List<SessionInfo> old = seen.old();
+        Optional<String> source = seen.source();
+        List<Evidence> ev = new ArrayList<>();
 
         // one line per session: a session holding several locks is one blocker
         Map<Long, SessionInfo> blockers = new LinkedHashMap<>();
         holders.forEach(h -> blockers.putIfAbsent(h.pid(), h));
-        java.util.Optional<String> source = ctx.dialect().lockSource(ctx.probe());
         source.ifPresent(s -> ev.add(Evidence.fact("lock source", s)));
         own.forEach(t -> ev.add(Evidence.fact("not counted (the migration tool's own table)", t)));
         if (!passing.isEmpty()) {
@@ -108,10 +104,10 @@ public final class TableLockGate implements Gate {
         }
         String from = source.map(s -> " (lock source: " + s + ")").orElse("");
         ev.add(Evidence.of("sessions holding or awaiting locks on " + scope, blockers.size(), 0, "sessions"));
-        long maxAge = old.stream().mapToLong(s -> s.transactionAgeMs().orElse(0L)).max().orElse(0);
+        long oldest = old.stream().mapToLong(s -> s.transactionAgeMs().orElse(0L)).max().orElse(0);
         ev.add(Evidence.of("transactions older than maxTransactionAge", old.size(), 0, "transactions"));
         if (!old.isEmpty()) {
-            ev.add(Evidence.of("oldest transaction age", maxAge, ctx.config().maxTransactionAge().toMillis(), "ms"));
+            ev.add(Evidence.of("oldest transaction age", oldest, ctx.config().maxTransactionAge().toMillis(), "ms"));
         }
         if (blockers.isEmpty() && old.isEmpty()) {
             return Verdicts.passed(this, "Tables " + scope + ": 0 other sessions hold or await locks; no transaction older than "
@@ -137,5 +133,23 @@ public final class TableLockGate implements Gate {
                 .filter(s -> !blockers.containsKey(s.pid())).count()) + " session(s), and every query on its tables behind"
                 + " the DDL: " + String.join("; ", lines) + from + ". End or terminate these sessions ("
                 + ctx.dialect().terminateHint() + "), or retry when they are gone.", ev);
+    }
+
+    /**
+     * What one read (live or shared) shows for the watched tables: blockers, sessions not counted because their lock is
+     * transient, transactions older than maxTransactionAge, and where the locks were read.
+     */
+    private record Seen(List<SessionInfo> holders, List<SessionInfo> passing, List<SessionInfo> old,
+                        Optional<String> source) {
+        static Seen of(List<SessionInfo> lockRows, List<SessionInfo> old, Set<String> own, long grace,
+                       Optional<String> source) {
+            List<SessionInfo> counted = lockRows.stream().filter(h -> h.relation().map(r -> !own.contains(r)).orElse(true)).toList();
+            return new Seen(counted.stream().filter(h -> !isTransient(h, grace)).toList(),
+                    counted.stream().filter(h -> isTransient(h, grace)).toList(), old, source);
+        }
+
+        boolean clear() {
+            return holders.isEmpty() && old.isEmpty();
+        }
     }
 }

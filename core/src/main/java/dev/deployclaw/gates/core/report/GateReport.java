@@ -29,7 +29,6 @@ public final class GateReport {
     private final DatabaseKind database;
     private final List<String> statements;
     private final List<Verdict> verdicts;
-    private final long executionTimeMs;
     private final long executionTimeMicros;
     private final IsolationLevel isolation;
 
@@ -54,7 +53,6 @@ public final class GateReport {
         this.statements = List.copyOf(statements);
         this.verdicts = List.copyOf(verdicts);
         this.executionTimeMicros = executionTime.toNanos() / 1000;
-        this.executionTimeMs = executionTime.toMillis();
         this.isolation = Objects.requireNonNull(isolation, "isolation");
     }
 
@@ -77,7 +75,7 @@ public final class GateReport {
     /** Every gate's verdict, in registry order. */
     public List<Verdict> verdicts() { return verdicts; }
 
-    public long executionTimeMs() { return executionTimeMs; }
+    public long executionTimeMs() { return executionTimeMicros / 1000; }
 
     /** {@link #executionTimeMs()} in microseconds. */
     public long executionTimeMicros() { return executionTimeMicros; }
