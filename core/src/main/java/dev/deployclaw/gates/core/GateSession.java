@@ -85,6 +85,25 @@ public final class GateSession implements AutoCloseable {
         return missingPrivilege;
     }
 
+    /**
+     * Before a probe kept from earlier work is used again (the migrator's worker, between tenants): gives its
+     * connection up when the server no longer answers on it (a restart, a terminated backend), so that the next
+     * evaluation opens a new one instead of failing closed on the dead one. One round trip when a connection is held.
+     */
+    public synchronized void discardIfBroken() {
+        if (connection == null) {
+            return;
+        }
+        try {
+            if (connection.isValid((int) Math.max(1, probeTimeout.toSeconds()))) {
+                return;
+            }
+        } catch (SQLException ignored) {
+            // not valid
+        }
+        discard();
+    }
+
     /** Ends an evaluation; {@code broken} (an ERROR verdict) gives the connection back so the next starts afresh. */
     synchronized void end(boolean broken) {
         if (broken) {

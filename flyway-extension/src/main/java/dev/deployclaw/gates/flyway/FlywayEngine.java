@@ -1,5 +1,6 @@
 package dev.deployclaw.gates.flyway;
 
+import dev.deployclaw.gates.core.GateSession;
 import dev.deployclaw.gates.core.SecurityAuditor;
 import dev.deployclaw.gates.core.tenant.MigrationEngine;
 import dev.deployclaw.gates.core.tenant.MigrationResult;
@@ -140,8 +141,14 @@ public final class FlywayEngine implements MigrationEngine {
 
     @Override
     public MigrationResult migrate(Tenant tenant, SecurityAuditor auditor) {
+        return migrate(tenant, auditor, null);
+    }
+
+    /** Migrates {@code tenant} with the gates on the migrator worker's probe connection (not closed here). */
+    @Override
+    public MigrationResult migrate(Tenant tenant, SecurityAuditor auditor, GateSession session) {
         Objects.requireNonNull(auditor, "auditor");
-        GateCallback gate = new GateCallback(auditor, tenant.id(), catalogs, environmentRecheck);
+        GateCallback gate = new GateCallback(auditor, tenant.id(), catalogs, environmentRecheck, session);
         MigrateResult r;
         try {
             r = flyway(tenant, gate).migrate();

@@ -77,6 +77,8 @@ public final class GateCallback implements Callback {
     private final Optional<String> tenant;
     private final ScriptCatalogCache catalogs;
     private final Duration environmentRecheck;
+    /** A probe connection lent by the caller for this callback's runs (the migrator's worker), or null: not closed here. */
+    private final GateSession lent;
     /** The gates' probe connection for the Flyway run on this thread, from {@code beforeMigrate} to its end. */
     private final ThreadLocal<GateSession> session = new ThreadLocal<>();
     /**
@@ -87,7 +89,18 @@ public final class GateCallback implements Callback {
     /** A statement that may change a session setting (conservative: any SET, RESET, set_config or DISCARD). */
     private static final java.util.regex.Pattern SESSION_SETTING =
             java.util.regex.Pattern.compile("(?i)\\b(set|reset|set_config|discard)\\b");
+    /** What this thread's Flyway run reads of its configuration, read at its first event (see {@link RunSettings}). */
+    private final ThreadLocal<RunSettings> run = new ThreadLocal<>();
     private volatile Built built;
+
+    /**
+     * The configuration as this callback uses it, read once per Flyway run instead of at every event: Flyway 13's
+     * getters rebuild what they return (locations are parsed again on each call), and the gated events of a
+     * five-migration run asked for them about twenty times.
+     */
+    private record RunSettings(Configuration cfg, Built gates, SecurityAuditor statementGates,
+                               MigrationScripts.Settings scripts, Optional<Boolean> transactionalLock, Optional<String> schema) {
+    }
 
     /** The auditor and recheck interval in force: fixed, or built from {@code deployclaw.*} properties (then cached). */
     private record Built(DataSource dataSource, GateProperties properties, SecurityAuditor auditor, Duration recheck) {
@@ -95,24 +108,26 @@ public final class GateCallback implements Callback {
 
     /** For Flyway's {@code callbacks} property: configuration from {@code deployclaw.*} properties, see {@link GateProperties}. */
     public GateCallback() {
-        this(null, null, new ScriptCatalogCache(), null);
+        this(null, null, new ScriptCatalogCache(), null, null);
     }
 
     /** Gates with {@code auditor}'s configuration. */
     public GateCallback(SecurityAuditor auditor) {
-        this(Objects.requireNonNull(auditor, "auditor"), null, new ScriptCatalogCache(), null);
+        this(Objects.requireNonNull(auditor, "auditor"), null, new ScriptCatalogCache(), null, null);
     }
 
-    GateCallback(SecurityAuditor auditor, String tenant, ScriptCatalogCache catalogs, Duration environmentRecheck) {
+    GateCallback(SecurityAuditor auditor, String tenant, ScriptCatalogCache catalogs, Duration environmentRecheck,
+                 GateSession lent) {
         this.fixedAuditor = auditor;
         this.tenant = Optional.ofNullable(tenant).map(t -> Identifiers.requireValidName("tenant", t));
         this.catalogs = catalogs;
         this.environmentRecheck = environmentRecheck;
+        this.lent = lent;
     }
 
     /** A copy that names {@code tenant} in its reports. */
     public GateCallback forTenant(String tenant) {
-        return new GateCallback(fixedAuditor, tenant, catalogs, environmentRecheck);
+        return new GateCallback(fixedAuditor, tenant, catalogs, environmentRecheck, lent);
     }
 
     /**
@@ -122,7 +137,7 @@ public final class GateCallback implements Callback {
      * no-argument constructor; {@link Duration#ZERO} evaluates every gate before every migration.
      */
     public GateCallback environmentRecheck(Duration recheck) {
-        return new GateCallback(fixedAuditor, tenant.orElse(null), catalogs, checkRecheck("environmentRecheck", recheck));
+        return new GateCallback(fixedAuditor, tenant.orElse(null), catalogs, checkRecheck("environmentRecheck", recheck), lent);
     }
 
     static Duration checkRecheck(String name, Duration d) {
@@ -165,30 +180,34 @@ public final class GateCallback implements Callback {
         }
         Configuration cfg = context.getConfiguration();
         Connection connection = context.getConnection();
-        Built gates = gates(cfg);
-        SecurityAuditor auditor = gates.auditor();
-        Duration recheck = gates.recheck();
         if (event == Event.BEFORE_MIGRATE) {
             closeSession(); // a run on this thread that ended without its after-event
         }
         try {
+            RunSettings settings = settings(cfg);
+            SecurityAuditor auditor = settings.gates().auditor();
+            Duration recheck = settings.gates().recheck();
             DatabaseKind kind = Dialects.detectKind(connection);
-            String schema = schemaOf(cfg, connection, auditor);
+            String schema = settings.schema().isPresent() ? settings.schema().get()
+                    : auditor.dialect(connection).currentSchema(connection);
             MigrationRequest.Builder b = MigrationRequest.builder().session(connection).schema(schema);
-            if (cfg.getTable() != null && !cfg.getTable().isBlank()) {
-                b.toolTable(cfg.getTable());
+            String table = settings.scripts().table();
+            if (table != null && !table.isBlank()) {
+                b.toolTable(table);
             }
             tenant.ifPresent(b::tenant);
-            transactionalLock(cfg, kind).ifPresent(lock -> b.attribute(FlywayConfigGate.TRANSACTIONAL_LOCK, lock));
+            if (kind == DatabaseKind.POSTGRESQL) {
+                settings.transactionalLock().ifPresent(lock -> b.attribute(FlywayConfigGate.TRANSACTIONAL_LOCK, String.valueOf(lock)));
+            }
             boolean full = event == Event.BEFORE_MIGRATE || fullEvaluationDue(recheck);
             if (event == Event.BEFORE_MIGRATE) {
                 b.environmentOnly(true).description("Flyway migrate of schema " + schema);
             } else {
-                describeMigration(b, cfg, context.getMigrationInfo(), connection, schema, kind);
+                describeMigration(b, settings.scripts(), context.getMigrationInfo(), connection, schema, kind);
                 b.environmentChecked(!full).sessionChecked(boundsCheckedOn.get() == connection);
             }
             MigrationRequest request = b.build();
-            (full ? auditor : statementGatesOf(auditor)).requireSafe(request, session(auditor));
+            (full ? auditor : settings.statementGates()).requireSafe(request, session(auditor));
             if (full) {
                 LAST_FULL_EVALUATION.set(System.nanoTime());
             }
@@ -212,6 +231,9 @@ public final class GateCallback implements Callback {
 
     /** This thread's session for {@code auditor}, opened on first use. */
     private GateSession session(SecurityAuditor auditor) {
+        if (lent != null && lent.serves(auditor.config())) {
+            return lent;
+        }
         GateSession s = session.get();
         if (s != null && !s.serves(auditor.config())) {
             closeSession();
@@ -227,6 +249,7 @@ public final class GateCallback implements Callback {
     /** Gives back the probe connection of this thread's run, if any (also when Flyway ended the run some other way). */
     void closeSession() {
         boundsCheckedOn.remove();
+        run.remove();
         GateSession s = session.get();
         if (s != null) {
             session.remove();
@@ -239,13 +262,24 @@ public final class GateCallback implements Callback {
         return NAME;
     }
 
-    private void describeMigration(MigrationRequest.Builder b, Configuration cfg, MigrationInfo mi, Connection session,
+    /** This thread's run settings for {@code cfg}, read at the run's first event. */
+    private RunSettings settings(Configuration cfg) {
+        RunSettings s = run.get();
+        if (s == null || s.cfg() != cfg) {
+            Built gates = gates(cfg);
+            s = new RunSettings(cfg, gates, statementGatesOf(gates.auditor()), MigrationScripts.Settings.of(cfg, catalogs.get(cfg)),
+                    transactionalLock(cfg), configuredSchema(cfg));
+            run.set(s);
+        }
+        return s;
+    }
+
+    private void describeMigration(MigrationRequest.Builder b, MigrationScripts.Settings cfg, MigrationInfo mi, Connection session,
                                    String schema, DatabaseKind kind) throws SQLException {
         String version = mi.getVersion() == null ? "R" : mi.getVersion().getVersion();
         b.migrationVersion(version).description("Flyway migration " + version + " (" + mi.getDescription() + ") of schema "
                 + schema);
-        ScriptCatalog catalog = catalogs.get(cfg);
-        Optional<String> sql = MigrationScripts.sql(catalog, cfg, mi, session, schema);
+        Optional<String> sql = MigrationScripts.sql(cfg, mi, session, schema);
         if (sql.isEmpty() || sql.get().isBlank()) {
             // a Java migration (or a script outside readable locations): its SQL cannot be read, so every table of
             // the schema counts as touched and no rollback plan is asked for
@@ -265,7 +299,7 @@ public final class GateCallback implements Callback {
         if (mi.getVersion() == null) {
             b.rollbackValidation(false);
         } else {
-            b.rollbackPlan(MigrationScripts.rollbackPlan(catalog, cfg, mi, sql.get()));
+            b.rollbackPlan(MigrationScripts.rollbackPlan(cfg, mi, sql.get()));
         }
     }
 
@@ -303,23 +337,22 @@ public final class GateCallback implements Callback {
         return b;
     }
 
-    private static String schemaOf(Configuration cfg, Connection session, SecurityAuditor auditor) throws SQLException {
+    /** The schema Flyway migrates when one is configured; otherwise the connection's current schema is asked. */
+    private static Optional<String> configuredSchema(Configuration cfg) {
         if (cfg.getDefaultSchema() != null) {
-            return cfg.getDefaultSchema();
+            return Optional.of(cfg.getDefaultSchema());
         }
         if (cfg.getSchemas() != null && cfg.getSchemas().length > 0) {
-            return cfg.getSchemas()[0];
+            return Optional.of(cfg.getSchemas()[0]);
         }
-        return auditor.dialect(session).currentSchema(session);
+        return Optional.empty();
     }
 
-    private static Optional<String> transactionalLock(Configuration cfg, DatabaseKind kind) {
-        if (kind != DatabaseKind.POSTGRESQL) {
-            return Optional.empty();
-        }
+    /** Flyway's {@code postgresql.transactional.lock}, when the PostgreSQL support is on the classpath. */
+    private static Optional<Boolean> transactionalLock(Configuration cfg) {
         try {
             var ext = cfg.getConfigurationExtension(org.flywaydb.database.postgresql.PostgreSQLConfigurationExtension.class);
-            return ext == null ? Optional.empty() : Optional.of(String.valueOf(ext.isTransactionalLock()));
+            return ext == null ? Optional.empty() : Optional.of(ext.isTransactionalLock());
         } catch (NoClassDefFoundError e) {
             return Optional.empty();
         }

@@ -31,6 +31,8 @@ import java.util.stream.Stream;
 final class ScriptCatalog {
     /** Relative name (as {@code MigrationInfo.getScript()} gives it) → where to read it, per location, in order. */
     private final Map<String, Source> scripts = new LinkedHashMap<>();
+    /** Texts of classpath scripts, read once: a class loader's resources do not change while it serves them. */
+    private final Map<String, String> classpathTexts = new java.util.concurrent.ConcurrentHashMap<>();
     private final Charset encoding;
 
     private record Source(ClassLoader loader, String classpathName, Path file) {
@@ -74,8 +76,18 @@ final class ScriptCatalog {
         if (s == null) {
             return Optional.empty();
         }
+        if (s.file() == null) {
+            String cached = classpathTexts.get(s.classpathName());
+            if (cached != null) {
+                return Optional.of(cached);
+            }
+        }
         try (InputStream in = s.open()) {
-            return Optional.of(new String(in.readAllBytes(), encoding));
+            String text = new String(in.readAllBytes(), encoding);
+            if (s.file() == null) {
+                classpathTexts.put(s.classpathName(), text);
+            }
+            return Optional.of(text);
         } catch (IOException e) {
             throw new UncheckedIOException("could not read migration script " + script + ": " + e.getMessage(), e);
         }

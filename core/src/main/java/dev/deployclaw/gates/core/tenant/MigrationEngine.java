@@ -1,6 +1,7 @@
 package dev.deployclaw.gates.core.tenant;
 
 import dev.deployclaw.gates.core.GateBlockedException;
+import dev.deployclaw.gates.core.GateSession;
 import dev.deployclaw.gates.core.SecurityAuditor;
 
 import java.util.Optional;
@@ -50,6 +51,16 @@ public interface MigrationEngine extends AutoCloseable {
      *                   exception when the migration failed
      */
     MigrationResult migrate(Tenant tenant, SecurityAuditor auditor) throws Exception;
+
+    /**
+     * {@link #migrate(Tenant, SecurityAuditor)} with the probe connection of the migrator's worker: {@code session} was
+     * opened by an auditor with {@code auditor}'s data source and probe timeout, serves the tenants this worker migrates
+     * one after another (so the gates take and prepare their probe once per run, not per tenant), and belongs to the
+     * migrator: the engine uses it for the gates' evaluations and does not close it. Default: ignores it.
+     */
+    default MigrationResult migrate(Tenant tenant, SecurityAuditor auditor, GateSession session) throws Exception {
+        return migrate(tenant, auditor);
+    }
 
     /** Releases what the engine holds (caches, pools it created). Default: nothing. */
     @Override

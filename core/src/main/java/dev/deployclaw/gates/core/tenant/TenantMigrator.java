@@ -3,6 +3,7 @@ package dev.deployclaw.gates.core.tenant;
 import dev.deployclaw.gates.core.AuditorConfig;
 import dev.deployclaw.gates.core.GateBlockedException;
 import dev.deployclaw.gates.core.GateListener;
+import dev.deployclaw.gates.core.GateSession;
 import dev.deployclaw.gates.core.MigrationRequest;
 import dev.deployclaw.gates.core.SecurityAuditor;
 import dev.deployclaw.gates.core.dialect.Dialect;
@@ -88,7 +89,7 @@ public final class TenantMigrator {
     /** The report of that check, guarded by {@link #lagLock}. */
     private GateReport lastLagReport;
 
-    /** Time the current tenant's worker spent in between-tenant lag checks (microseconds), counted as gate time. */
+    /** Time the current tenant's worker spent in between-tenant checks (lag, its probe's check; microseconds), counted as gate time. */
     private static final ThreadLocal<Long> LAG_CHECK_MICROS = ThreadLocal.withInitial(() -> 0L);
     /** The current tenant's wait for replica lag, for its report line (one tenant per worker thread at a time). */
     private static final ThreadLocal<Long> LAG_WAIT = ThreadLocal.withInitial(() -> 0L);
@@ -143,15 +144,16 @@ public final class TenantMigrator {
         for (int i = 0; i < ordered.size(); i++) {
             (canaries.contains(ordered.get(i).id()) ? canaryIdx : restIdx).add(i);
         }
+        WorkerProbes probes = new WorkerProbes();
         ExecutorService pool = Executors.newFixedThreadPool(parallelism, r -> {
             Thread th = new Thread(r, "deployclaw-tenant-" + runId);
             th.setDaemon(true);
             return th;
         });
         try {
-            runPhase(pool, ordered, canaryIdx, lines, true, first, haltReason, known);
+            runPhase(pool, ordered, canaryIdx, lines, true, first, haltReason, known, probes);
             if (haltReason.get() == null) {
-                runPhase(pool, ordered, restIdx, lines, false, first, haltReason, known);
+                runPhase(pool, ordered, restIdx, lines, false, first, haltReason, known, probes);
             } else {
                 for (int i : restIdx) {
                     lines[i] = notStarted(ordered.get(i), false, haltReason.get());
@@ -159,6 +161,7 @@ public final class TenantMigrator {
             }
         } finally {
             pool.shutdownNow();
+            probes.close();
         }
         RunReport report = new RunReport(runId, started, engine.name(), topology.name(), failurePolicy.name(), parallelism,
                 List.of(lines), (System.nanoTime() - t0) / 1_000_000);
@@ -167,7 +170,8 @@ public final class TenantMigrator {
     }
 
     private void runPhase(ExecutorService pool, List<Tenant> ordered, List<Integer> idx, TenantRun[] lines, boolean canaryPhase,
-                          AtomicBoolean first, AtomicReference<String> haltReason, Map<String, TenantState> known) {
+                          AtomicBoolean first, AtomicReference<String> haltReason, Map<String, TenantState> known,
+                          WorkerProbes probes) {
         List<Future<?>> futures = new ArrayList<>();
         for (int i : idx) {
             Tenant t = ordered.get(i);
@@ -179,7 +183,7 @@ public final class TenantMigrator {
                 }
                 TenantState state = known.get(t.id());
                 TenantRun line = state != null && state.atTarget() ? upToDate(t, canaryPhase, state)
-                        : migrateOne(t, canaryPhase, !first.getAndSet(false), state);
+                        : migrateOne(t, canaryPhase, !first.getAndSet(false), state, probes);
                 lines[i] = keepPassedReports || line.decision().problem() || line.decision() == TenantDecision.NOT_STARTED
                         ? line : line.withoutReports();
                 if (line.decision().problem() && (canaryPhase || failurePolicy == FailurePolicy.HALT)) {
@@ -216,20 +220,23 @@ public final class TenantMigrator {
         }
     }
 
-    private TenantRun migrateOne(Tenant t, boolean canary, boolean throttle, TenantState known) {
+    private TenantRun migrateOne(Tenant t, boolean canary, boolean throttle, TenantState known, WorkerProbes probes) {
         long t0 = System.nanoTime();
         long lagDeadline = t0 + maxLagWait.toNanos();
         List<GateReport> reports = new CopyOnWriteArrayList<>();
         LAG_WAIT.set(0L);
         LAG_CHECK_MICROS.set(0L);
-        TenantRun run = attempt(t, canary, throttle, false, t0, lagDeadline, reports, known);
+        long v0 = System.nanoTime();
+        probes.checkBeforeTenant();
+        LAG_CHECK_MICROS.set((System.nanoTime() - v0) / 1000); // the gates' probe check counts as gate time
+        TenantRun run = attempt(t, canary, throttle, false, t0, lagDeadline, reports, known, probes);
         // the tenant's own gates found the replicas behind before a migration started (lag can build up while the
         // previous tenant runs): nothing was half-done, so wait for the replicas within the same budget and go on
         while (run.decision() == TenantDecision.BLOCKED && run.failedGates().equals(List.of(ReplicaLagGate.ID.value()))
                 && !run.detail().startsWith(LAG_TIMEOUT) && !run.detail().startsWith(LAG_UNREADABLE) && lagAuditor.isPresent()
                 && System.nanoTime() < lagDeadline) {
             LOG.info("Tenant {} blocked only by replica lag; waiting and trying again", t.id());
-            run = attempt(t, canary, true, true, t0, lagDeadline, reports, known);
+            run = attempt(t, canary, true, true, t0, lagDeadline, reports, known, probes);
         }
         PREVIOUS_TENANT_END.set(System.nanoTime());
         return run;
@@ -239,10 +246,10 @@ public final class TenantMigrator {
     private static final String LAG_UNREADABLE = "before the run: replica lag could not be read (waiting would not help): ";
 
     private TenantRun attempt(Tenant t, boolean canary, boolean throttle, boolean freshLag, long t0, long lagDeadline,
-                              List<GateReport> reports, TenantState known) {
+                              List<GateReport> reports, TenantState known, WorkerProbes probes) {
         Optional<LagPass> lagPass = Optional.empty();
         if (throttle) {
-            LagCheck check = awaitReplicaLag(t, lagDeadline, freshLag);
+            LagCheck check = awaitReplicaLag(t, lagDeadline, freshLag, probes);
             if (check.blocked().isPresent()) {
                 GateReport r = check.blocked().get();
                 Verdict v = r.blockingVerdicts().get(0);
@@ -276,7 +283,8 @@ public final class TenantMigrator {
                     return line(t, canary, TenantDecision.UP_TO_DATE, List.of(), before, before, 0, ms(t0),
                             "already at " + before.orElse("the empty target") + ": nothing pending", reports);
                 }
-                MigrationResult r = engine.migrate(t, tenantAuditor);
+                Optional<GateSession> probe = probes.serving(tenantAuditor);
+                MigrationResult r = probe.isPresent() ? engine.migrate(t, tenantAuditor, probe.get()) : engine.migrate(t, tenantAuditor);
                 if (r.applied() == 0) {
                     // read as pending before the run, but another run migrated it while this one waited for its lock
                     return line(t, canary, TenantDecision.UP_TO_DATE, List.of(), r.versionBefore(), r.versionAfter(), 0,
@@ -314,6 +322,45 @@ public final class TenantMigrator {
         }
     }
 
+    /**
+     * The gates' probe connection of each worker thread of one run, kept from tenant to tenant: the between-tenant lag
+     * check and the tenant's own gates use it, so a worker takes and prepares its probe once per run instead of twice
+     * per tenant. A session discards its connection after an ERROR verdict and opens a new one at the next evaluation.
+     * Tenants with a DataSource of their own (DATABASE_PER_TENANT) are not served: their engine opens its own probe.
+     * Closed (connections given back) when the run ends.
+     */
+    private final class WorkerProbes implements AutoCloseable {
+        private final ThreadLocal<GateSession> mine = new ThreadLocal<>();
+        private final List<GateSession> all = new CopyOnWriteArrayList<>();
+
+        /** This worker's probe, if it serves {@code a}'s data source and probe timeout. */
+        Optional<GateSession> serving(SecurityAuditor a) {
+            if (auditor.config().dataSource() != a.config().dataSource()) {
+                return Optional.empty();
+            }
+            GateSession s = mine.get();
+            if (s == null) {
+                s = auditor.openSession();
+                mine.set(s);
+                all.add(s);
+            }
+            return s.serves(a.config()) ? Optional.of(s) : Optional.empty();
+        }
+
+        /** Before this worker's next tenant: a probe whose connection died since its last use is given up. */
+        void checkBeforeTenant() {
+            GateSession s = mine.get();
+            if (s != null) {
+                s.discardIfBroken();
+            }
+        }
+
+        @Override
+        public void close() {
+            all.forEach(GateSession::close);
+        }
+    }
+
     /** The outcome of the between-tenant lag check: the blocking report, or the passing one (when there was a check). */
     private record LagCheck(Optional<GateReport> blocked, Optional<LagPass> passed) {
         static final LagCheck NONE = new LagCheck(Optional.empty(), Optional.empty());
@@ -327,7 +374,7 @@ public final class TenantMigrator {
      * Waits while the replica-lag gate fails, polling every {@code lagPollInterval}, for at most {@code maxLagWait}.
      * Workers share one probe at a time. The time spent probing counts as this tenant's gate time.
      */
-    private LagCheck awaitReplicaLag(Tenant t, long deadline, boolean fresh) {
+    private LagCheck awaitReplicaLag(Tenant t, long deadline, boolean fresh, WorkerProbes probes) {
         if (lagAuditor.isEmpty()) {
             return LagCheck.NONE;
         }
@@ -345,10 +392,13 @@ public final class TenantMigrator {
                     return new LagCheck(Optional.empty(), Optional.of(new LagPass(lastLagReport, lastLagPass)));
                 }
                 long p0 = System.nanoTime();
-                // its own probe, given back at once: a connection kept for the whole run would take one of the five per
-                // worker that a tenant's run needs (run lock, Flyway's up to three, the gates' probe)
-                r = lagAuditor.get().enforcePreMigrationGates(MigrationRequest.builder().environmentOnly(true)
-                        .tenant(t.id()).description("Replica lag check before tenant " + t.id()).build());
+                // on the worker's probe, which its tenants' gates use too (one of the five connections per worker that a
+                // tenant's run needs: run lock, Flyway's up to three, the gates' probe)
+                MigrationRequest lagRequest = MigrationRequest.builder().environmentOnly(true)
+                        .tenant(t.id()).description("Replica lag check before tenant " + t.id()).build();
+                Optional<GateSession> probe = probes.serving(lagAuditor.get());
+                r = probe.isPresent() ? lagAuditor.get().enforcePreMigrationGates(lagRequest, probe.get())
+                        : lagAuditor.get().enforcePreMigrationGates(lagRequest);
                 at = System.nanoTime();
                 LAG_CHECK_MICROS.set(LAG_CHECK_MICROS.get() + (at - p0) / 1000);
                 if (r.allGatesPassed()) {
