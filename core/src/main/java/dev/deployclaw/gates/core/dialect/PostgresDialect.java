@@ -137,9 +137,9 @@ public final class PostgresDialect implements Dialect {
 
     @Override
     public Optional<String> missingMonitoringPrivilege(Connection probe) throws SQLException {
-        try (Statement st = probe.createStatement(); ResultSet rs = st.executeQuery(
+        try (PreparedStatement st = probe.prepareStatement(
                 "select current_user, r.rolsuper or pg_has_role(current_user, 'pg_read_all_stats', 'USAGE')"
-                        + " from pg_roles r where r.rolname = current_user")) {
+                        + " from pg_roles r where r.rolname = current_user"); ResultSet rs = st.executeQuery()) {
             return privilege(rs, 1);
         }
     }
@@ -178,12 +178,12 @@ public final class PostgresDialect implements Dialect {
         Map<String, Long> behindAtStart = new LinkedHashMap<>();
         Map<String, Long> reportedLag = new LinkedHashMap<>();
         String lsn;
-        try (Statement st = primary.createStatement(); ResultSet rs = st.executeQuery(
+        try (PreparedStatement st = primary.prepareStatement(
                 "select coalesce(nullif(application_name, ''), client_addr::text, 'pid ' || pid) as name, state,"
                         + " (extract(epoch from replay_lag) * 1000)::bigint as replay_lag_ms,"
                         + " pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::bigint as behind_bytes,"
                         + " pg_current_wal_lsn()::text"
-                        + " from pg_stat_replication order by 1")) {
+                        + " from pg_stat_replication order by 1"); ResultSet rs = st.executeQuery()) {
             lsn = null;
             while (rs.next()) {
                 String name = rs.getString(1);
@@ -394,9 +394,9 @@ public final class PostgresDialect implements Dialect {
         long taker = sessionId(probe);
         long at = System.nanoTime();
         List<ActivitySnapshot.Lock> locks = new ArrayList<>();
-        try (Statement st = probe.createStatement(); ResultSet rs = st.executeQuery(
+        try (PreparedStatement st = probe.prepareStatement(
                 LOCK_ROWS + " and n.nspname not in ('pg_catalog', 'information_schema')"
-                        + " order by l.granted desc, a.xact_start nulls last, 1")) {
+                        + " order by l.granted desc, a.xact_start nulls last, 1"); ResultSet rs = st.executeQuery()) {
             while (rs.next()) {
                 long age = rs.getLong(3);
                 Optional<Long> ageOpt = rs.wasNull() ? Optional.empty() : Optional.of(age);
@@ -407,13 +407,13 @@ public final class PostgresDialect implements Dialect {
             }
         }
         List<SessionInfo> transactions = new ArrayList<>();
-        try (Statement st = probe.createStatement(); ResultSet rs = st.executeQuery(
+        try (PreparedStatement st = probe.prepareStatement(
                 "select pid, coalesce(state, 'unknown'), (extract(epoch from clock_timestamp() - xact_start) * 1000)::bigint,"
                         + " coalesce(application_name, ''), coalesce(usename::text, ''), coalesce(query, '')"
                         + " from pg_stat_activity"
                         + " where datname = current_database() and backend_type = 'client backend'"
                         + " and xact_start is not null and state is distinct from 'idle' and pid <> pg_backend_pid()"
-                        + " order by xact_start")) {
+                        + " order by xact_start"); ResultSet rs = st.executeQuery()) {
             while (rs.next()) {
                 transactions.add(new SessionInfo(rs.getLong(1), rs.getString(2), Optional.of(rs.getLong(3)), rs.getString(4),
                         rs.getString(5), SessionInfo.truncate(rs.getString(6)), Optional.empty(), Optional.empty(), true));
@@ -506,7 +506,7 @@ public final class PostgresDialect implements Dialect {
                 + " s.archived_count, s.last_archived_wal, s.last_archived_time, s.failed_count, s.last_failed_wal,"
                 + " s.last_failed_time, (extract(epoch from clock_timestamp() - s.last_archived_time) * 1000)::bigint"
                 + " from pg_stat_archiver s";
-        try (Statement st = probe.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+        try (PreparedStatement st = probe.prepareStatement(sql); ResultSet rs = st.executeQuery()) {
             rs.next();
             String walLevel = rs.getString(1);
             String archiveMode = rs.getString(2);
