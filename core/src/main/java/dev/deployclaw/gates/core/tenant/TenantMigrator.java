@@ -86,6 +86,11 @@ public final class TenantMigrator {
     private final ReentrantLock lagLock = new ReentrantLock();
     /** When the between-tenant lag check last passed (System.nanoTime), guarded by {@link #lagLock}. */
     private long lastLagPass = System.nanoTime() - Duration.ofDays(1).toNanos();
+    /**
+     * When that check started (System.nanoTime): it covers the WAL written before this moment only, so it serves a
+     * worker whose previous tenant ended before it. Guarded by {@link #lagLock}.
+     */
+    private long lastLagPassStart = lastLagPass;
     /** The report of that check, guarded by {@link #lagLock}. */
     private GateReport lastLagReport;
 
@@ -388,7 +393,7 @@ public final class TenantMigrator {
                 // a passing read taken after this worker's previous tenant ended and younger than lagPollInterval
                 // serves this tenant too (parallel workers do not each re-read it)
                 if (!fresh && !logged && System.nanoTime() - lastLagPass < lagPollInterval.toNanos()
-                        && lastLagPass - PREVIOUS_TENANT_END.get() > 0 && lastLagReport != null) {
+                        && lastLagPassStart - PREVIOUS_TENANT_END.get() > 0 && lastLagReport != null) {
                     return new LagCheck(Optional.empty(), Optional.of(new LagPass(lastLagReport, lastLagPass)));
                 }
                 long p0 = System.nanoTime();
@@ -403,6 +408,7 @@ public final class TenantMigrator {
                 LAG_CHECK_MICROS.set(LAG_CHECK_MICROS.get() + (at - p0) / 1000);
                 if (r.allGatesPassed()) {
                     lastLagPass = at;
+                    lastLagPassStart = p0;
                     lastLagReport = r;
                 }
             } finally {
