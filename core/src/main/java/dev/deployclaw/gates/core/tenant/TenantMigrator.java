@@ -623,8 +623,9 @@ public final class TenantMigrator {
 
         /**
          * Tenants migrated at once. Default 1. Each running tenant holds up to five connections of its DataSource at
-         * once (the run lock, Flyway's up to three, the gates' probe): size a shared pool at five per worker or
-         * more, or the gates wait for a connection Flyway holds until the pool times out (and then block).
+         * once (the run lock, Flyway's up to three, the gates' probe, which its worker keeps for the whole run): size
+         * a shared pool at five per worker or more, or the gates wait for a connection Flyway holds until the pool
+         * times out (and then block).
          */
         public Builder parallelism(int n) {
             if (n < 1 || n > 64) {
