@@ -390,8 +390,8 @@ public final class TenantMigrator {
             long at;
             lagLock.lock();
             try {
-                // a passing read taken after this worker's previous tenant ended and younger than lagPollInterval
-                // serves this tenant too (parallel workers do not each re-read it)
+                // a passing read that started after this worker's previous tenant ended (so it covers that tenant's WAL)
+                // and is younger than lagPollInterval serves this tenant too (parallel workers do not each re-read it)
                 if (!fresh && !logged && System.nanoTime() - lastLagPass < lagPollInterval.toNanos()
                         && lastLagPassStart - PREVIOUS_TENANT_END.get() > 0 && lastLagReport != null) {
                     return new LagCheck(Optional.empty(), Optional.of(new LagPass(lastLagReport, lastLagPass)));
