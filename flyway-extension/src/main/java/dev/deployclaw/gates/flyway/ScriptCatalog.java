@@ -76,18 +76,13 @@ final class ScriptCatalog {
         if (s == null) {
             return Optional.empty();
         }
-        if (s.file() == null) {
-            String cached = classpathTexts.get(s.classpathName());
-            if (cached != null) {
-                return Optional.of(cached);
-            }
-        }
+        // filesystem scripts are read each time (they may be edited between runs); classpath ones once
+        return Optional.of(s.file() != null ? text(s, script) : classpathTexts.computeIfAbsent(s.classpathName(), k -> text(s, script)));
+    }
+
+    private String text(Source s, String script) {
         try (InputStream in = s.open()) {
-            String text = new String(in.readAllBytes(), encoding);
-            if (s.file() == null) {
-                classpathTexts.put(s.classpathName(), text);
-            }
-            return Optional.of(text);
+            return new String(in.readAllBytes(), encoding);
         } catch (IOException e) {
             throw new UncheckedIOException("could not read migration script " + script + ": " + e.getMessage(), e);
         }
