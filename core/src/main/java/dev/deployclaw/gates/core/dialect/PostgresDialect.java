@@ -637,13 +637,16 @@ public final class PostgresDialect implements Dialect {
         TableArrays refs = TableArrays.of(relations, defaultSchema);
         // names resolved by to_regclass (an index to its table) and sizes read per table: cheap to plan, which matters
         // because every CREATE SCHEMA invalidates every cached plan (a tenant run plans its probes again each time);
-        // partitioned tables are summed over their partitions in a second query, only when there are any
-        String sql = "with x as (select s, r, to_regclass(format('%I.%I', s, r)) as rel"
-                + "   from unnest(?::text[], ?::text[]) as u(s, r))"
-                + " select x.s, x.r, tn.nspname, t.relname, t.relkind = 'p', t.oid,"
+        // partitioned tables are summed over their partitions in a second query, only when there are any. pg_class is
+        // reached through a lateral lookup by oid, so it is always its index: a plain join let the planner hash all of
+        // pg_class when its statistics were stale (autovacuum off, thousands of tenant tables): O(catalog) per probe
+        String sql = "select u.s, u.r, tn.nspname, t.relname, t.relkind = 'p', t.oid,"
                 + " case when t.reltuples >= 0 then t.reltuples::bigint end,"
                 + " t.reltuples < 0 and t.relkind in ('r', 'm'), pg_stat_get_live_tuples(t.oid), pg_total_relation_size(t.oid)"
-                + " from x join pg_class t on t.oid = coalesce((select i.indrelid from pg_index i where i.indexrelid = x.rel), x.rel)"
+                + " from unnest(?::text[], ?::text[]) as u(s, r)"
+                + " cross join lateral (select to_regclass(format('%I.%I', u.s, u.r)) as rel) x"
+                + " join lateral (select * from pg_class c"
+                + "   where c.oid = coalesce((select i.indrelid from pg_index i where i.indexrelid = x.rel), x.rel)) t on true"
                 + " join pg_namespace tn on tn.oid = t.relnamespace"
                 + " where t.relkind in ('r', 'p', 'm')";
         List<Object[]> rows = new ArrayList<>();
