@@ -27,6 +27,18 @@ import java.util.Set;
  * PostgreSQL and MariaDB predictions are checked against the real servers by the integration tests.
  */
 public final class StatementAnalyzer {
+    /**
+     * Analyses of statements seen before, for this database and version, without a column catalog: a multi-tenant run
+     * checks the same migration's statements once per tenant, and an analysis depends on the text alone. Bounded: it
+     * starts afresh past {@link #CACHED} entries, and statements over {@link #CACHED_CHARS} characters are not kept.
+     */
+    private static final java.util.concurrent.ConcurrentHashMap<Key, StatementAnalysis> SEEN = new java.util.concurrent.ConcurrentHashMap<>();
+    private static final int CACHED = 4096;
+    private static final int CACHED_CHARS = 16_384;
+
+    private record Key(DatabaseKind database, ServerVersion version, String sql) {
+    }
+
     private final DatabaseKind database;
     private final ServerVersion version;
 
@@ -69,6 +81,22 @@ public final class StatementAnalyzer {
     public StatementAnalysis analyze(String sql, ColumnCatalog catalog) {
         Objects.requireNonNull(sql, "sql");
         Objects.requireNonNull(catalog, "catalog");
+        if (catalog != ColumnCatalog.NONE || sql.length() > CACHED_CHARS) {
+            return classify(sql, catalog);
+        }
+        Key key = new Key(database, version, sql);
+        StatementAnalysis seen = SEEN.get(key);
+        if (seen == null) {
+            seen = classify(sql, catalog);
+            if (SEEN.size() >= CACHED) {
+                SEEN.clear();
+            }
+            SEEN.put(key, seen);
+        }
+        return seen;
+    }
+
+    private StatementAnalysis classify(String sql, ColumnCatalog catalog) {
         Builder b = new Builder(sql);
         Sql s = Sql.of(sql);
         try {
