@@ -16,7 +16,9 @@ import java.util.Optional;
  * another saves the round trips of taking and preparing a connection for each ({@link SecurityAuditor#openSession()}).
  *
  * <p>An evaluation that ends with an ERROR verdict discards the connection (it may be the reason), so the next
- * evaluation starts on a new one. One thread at a time.
+ * evaluation starts on a new one. One evaluation at a time: an environment check started in advance
+ * ({@link SecurityAuditor#prefetchEnvironment}) runs on another thread, and the session's next evaluation (or its
+ * close) waits for it to end before it uses the connection.
  */
 public final class GateSession implements AutoCloseable {
     private final DataSource dataSource;
@@ -27,6 +29,8 @@ public final class GateSession implements AutoCloseable {
     private boolean prepared;
     private ProbeUnavailable failure;
     private boolean closed;
+    /** An environment check started in advance on this session, not yet taken by an evaluation; guarded by this. */
+    private Prefetch prefetch;
 
     GateSession(AuditorConfig config) {
         this.dataSource = config.dataSource();
@@ -90,7 +94,15 @@ public final class GateSession implements AutoCloseable {
      * connection up when the server no longer answers on it (a restart, a terminated backend), so that the next
      * evaluation opens a new one instead of failing closed on the dead one. One round trip when a connection is held.
      */
-    public synchronized void discardIfBroken() {
+    public void discardIfBroken() {
+        clearPrefetch();
+        synchronized (this) {
+            discardIfBrokenNow();
+        }
+    }
+
+    /** {@link #discardIfBroken()} from the thread of an environment check in advance (which must not wait for itself). */
+    synchronized void discardIfBrokenNow() {
         if (connection == null) {
             return;
         }
@@ -111,11 +123,50 @@ public final class GateSession implements AutoCloseable {
         }
     }
 
-    /** Resets the probe and gives it back to its pool. Idempotent. */
+    /** Resets the probe and gives it back to its pool (after an environment check in advance, if one runs). Idempotent. */
     @Override
-    public synchronized void close() {
-        closed = true;
-        release();
+    public void close() {
+        clearPrefetch();
+        synchronized (this) {
+            closed = true;
+            release();
+        }
+    }
+
+    /**
+     * An environment check started in advance on this session: its result is taken by the session's next evaluation.
+     * A check not yet taken is waited for and dropped first (the connection serves one evaluation at a time).
+     */
+    void startPrefetch(Prefetch p) {
+        clearPrefetch();
+        synchronized (this) {
+            if (closed) {
+                throw new IllegalStateException("this GateSession is closed; open a new one with SecurityAuditor.openSession()");
+            }
+            prefetch = p;
+        }
+    }
+
+    /**
+     * Takes the environment check started in advance, if any, once it has ended (so that the connection is free):
+     * the caller uses its verdicts or drops them. Waits without giving in to an interrupt, which is kept: the check
+     * is bounded by the probe timeout and the gates' own bounds, and the connection must not serve two threads.
+     */
+    Optional<Prefetch> takePrefetch() {
+        Prefetch p;
+        synchronized (this) {
+            p = prefetch;
+            prefetch = null;
+        }
+        if (p != null) {
+            p.await();
+        }
+        return Optional.ofNullable(p);
+    }
+
+    /** Waits for and drops an environment check started in advance that no evaluation took (the tenant ended first). */
+    public void clearPrefetch() {
+        takePrefetch();
     }
 
     private void release() {

@@ -7,9 +7,14 @@ import dev.deployclaw.gates.core.dialect.Dialects;
 import dev.deployclaw.gates.core.execute.MonitoredExecutor;
 import dev.deployclaw.gates.core.gate.Gate;
 import dev.deployclaw.gates.core.gate.GateContext;
+import dev.deployclaw.gates.core.gate.GateId;
 import dev.deployclaw.gates.core.gate.Gates;
 import dev.deployclaw.gates.core.gate.Outcome;
+import dev.deployclaw.gates.core.gate.ReplicaLagGate;
+import dev.deployclaw.gates.core.gate.RollbackValidationGate;
 import dev.deployclaw.gates.core.gate.SharedActivity;
+import dev.deployclaw.gates.core.gate.TableLockGate;
+import dev.deployclaw.gates.core.gate.TopologyGate;
 import dev.deployclaw.gates.core.gate.Verdict;
 import dev.deployclaw.gates.core.internal.Secrets;
 import dev.deployclaw.gates.core.report.GateReport;
@@ -24,9 +29,12 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -52,6 +60,12 @@ import java.util.concurrent.ThreadLocalRandom;
 public final class SecurityAuditor {
     private static final Logger LOG = LoggerFactory.getLogger(SecurityAuditor.class);
     private static final DateTimeFormatter DAY = DateTimeFormatter.ofPattern("yyyyMMdd").withZone(ZoneOffset.UTC);
+    /**
+     * The gates whose verdict depends on the server and the schema only (not on a migration's statements or the
+     * tool's session): {@link #prefetchEnvironment} evaluates them in advance.
+     */
+    static final Set<GateId> ENVIRONMENT_GATES = Set.of(TopologyGate.ID, ReplicaLagGate.ID, TableLockGate.ID,
+            RollbackValidationGate.ID);
 
     private final AuditorConfig config;
     private final List<Gate> gates;
@@ -146,10 +160,93 @@ public final class SecurityAuditor {
             throw new IllegalArgumentException("session was opened for another data source or probe timeout; open it with"
                     + " this auditor's openSession()");
         }
+        // an environment check started in advance on this session ends before the connection serves this evaluation;
+        // its verdicts stand in for the same gates when it was made for this request and is young enough
+        // (waiting for it counts as this evaluation's time)
         long start = System.nanoTime();
         Instant timestamp = Instant.now();
+        Optional<Prefetch> advance = session.takePrefetch();
         String executionId = "sg-migration-" + DAY.format(timestamp) + "-"
                 + String.format("%09d", ThreadLocalRandom.current().nextInt(1_000_000_000));
+        Map<Gate, Verdict> ready = advance.map(p -> p.verdictsFor(this, request)).orElse(Map.of());
+        Evaluation done = evaluate(request, session, gates, ready, true);
+        List<Verdict> verdicts = done.verdicts();
+        String schema = done.schema();
+        Dialect d = done.dialect();
+        GateReport report = new GateReport(executionId, timestamp, request.description(), request.tenant()
+                .or(config::tenantId), schema, request.migrationVersion(), d == null ? dev.deployclaw.gates.core.dialect.DatabaseKind.POSTGRESQL : d.kind(),
+                request.statements(), verdicts, java.time.Duration.ofNanos(System.nanoTime() - start),
+                request.isolationLevel().orElse(config.requiredIsolation()),
+                ready.isEmpty() ? 0 : advance.get().micros());
+        for (GateListener l : listeners) {
+            try {
+                l.onReport(report);
+            } catch (RuntimeException e) {
+                LOG.warn("GateListener {} failed on report {}: {}", l, report.executionId(), Secrets.mask(e.getMessage()));
+            }
+        }
+        LOG.debug("{} {} in {} ms", report.executionId(), report.decision(), report.executionTimeMs());
+        return report;
+    }
+
+    /**
+     * Starts the environment gates ({@code topology}, {@code replica-lag}, {@code table-lock} and the recovery point of
+     * {@code rollback-validation}, as far as this auditor has them) for {@code request}, an environment-only request
+     * for one schema, on {@code executor}, using {@code session}'s probe connection: an adapter calls it just before
+     * the migration tool starts a run, so the checks overlap the tool's own start-up (connections, history table)
+     * instead of adding to it. The session's next evaluation, of a request for the same schema, tenant and tool tables
+     * (the tool's {@code beforeMigrate}), waits for the check to end and takes its verdicts instead of evaluating those
+     * gates again, if the check started at most {@code maxAge} before; otherwise, or for any other request, the
+     * verdicts are dropped and every gate is evaluated as usual. Each verdict taken says so in its evidence, and the
+     * report counts the check's time as {@link GateReport#prefetchMicros()}, apart from its execution time.
+     *
+     * @throws IllegalArgumentException when {@code request} is not environment-only or has statements, or the session
+     *                                  serves another data source
+     */
+    public void prefetchEnvironment(MigrationRequest request, GateSession session, Executor executor, java.time.Duration maxAge) {
+        Objects.requireNonNull(request, "request");
+        Objects.requireNonNull(session, "session");
+        Objects.requireNonNull(executor, "executor");
+        if (maxAge == null || maxAge.isNegative()) {
+            throw new IllegalArgumentException("maxAge must be zero or positive, but was " + maxAge);
+        }
+        if (!request.environmentOnly() || !request.statements().isEmpty()) {
+            throw new IllegalArgumentException("only an environment-only request without statements can be checked in advance,"
+                    + " but got one with " + request.statements().size() + " statement(s)");
+        }
+        if (!session.serves(config)) {
+            throw new IllegalArgumentException("session was opened for another data source or probe timeout; open it with"
+                    + " this auditor's openSession()");
+        }
+        List<Gate> environment = Prefetch.environmentGates(gates);
+        if (environment.isEmpty() || maxAge.isZero()) {
+            session.clearPrefetch();
+            return;
+        }
+        Prefetch p = new Prefetch(this, request, environment, maxAge);
+        session.startPrefetch(p);
+        try {
+            executor.execute(() -> p.run(session));
+        } catch (RejectedExecutionException e) {
+            p.skip(); // the evaluation that takes it finds no verdicts and evaluates every gate itself
+        }
+    }
+
+    /** The verdicts of {@code subset} for {@code request}, evaluated now on {@code session}, without notifying listeners. */
+    List<Verdict> evaluateInAdvance(MigrationRequest request, GateSession session, List<Gate> subset) {
+        return evaluate(request, session, subset, Map.of(), false).verdicts();
+    }
+
+    /** What one evaluation found: every gate's verdict in order, the schema and the dialect (null: none detected). */
+    private record Evaluation(List<Verdict> verdicts, String schema, Dialect dialect) {
+    }
+
+    /**
+     * Evaluates {@code which} in order on {@code session}, taking a gate's verdict from {@code ready} where it holds one.
+     * Never throws for a database problem: a probe that cannot be opened makes every undecided gate an ERROR.
+     */
+    private Evaluation evaluate(MigrationRequest request, GateSession session, List<Gate> which, Map<Gate, Verdict> ready,
+                                boolean notify) {
         List<Verdict> verdicts = new ArrayList<>();
         String schema = request.schema().orElse("?");
         Dialect d = dialect;
@@ -169,31 +266,22 @@ public final class SecurityAuditor {
             GateContext ctx = new GateContext(config, request, d, () -> session.get(dd), schema, tablesOf(request),
                     () -> request.session().isPresent() ? List.of(dd.sessionId(request.session().get())) : List.of(),
                     sharedActivity);
-            for (Gate gate : gates) {
-                verdicts.add(notify(request, evaluate(gate, ctx, session)));
+            for (Gate gate : which) {
+                Verdict v = ready.get(gate);
+                v = v != null ? v : evaluate(gate, ctx, session);
+                verdicts.add(notify ? notify(request, v) : v);
             }
         } catch (SQLException | RuntimeException e) {
             // could not even open or prepare the probe: every gate that has not decided fails closed
             String why = "could not connect to or prepare the primary: " + message(e);
-            for (Gate gate : gates.subList(verdicts.size(), gates.size())) {
-                verdicts.add(notify(request, new Verdict(gate.id(), gate.action(), Outcome.ERROR, capitalize(why)
-                        + ". Blocking: a gate that cannot decide fails closed.", List.of(), sqlState(e), 0)));
+            for (Gate gate : which.subList(verdicts.size(), which.size())) {
+                Verdict v = new Verdict(gate.id(), gate.action(), Outcome.ERROR, capitalize(why)
+                        + ". Blocking: a gate that cannot decide fails closed.", List.of(), sqlState(e), 0);
+                verdicts.add(notify ? notify(request, v) : v);
             }
         }
         session.end(verdicts.stream().anyMatch(v -> v.outcome() == Outcome.ERROR));
-        GateReport report = new GateReport(executionId, timestamp, request.description(), request.tenant()
-                .or(config::tenantId), schema, request.migrationVersion(), d == null ? dev.deployclaw.gates.core.dialect.DatabaseKind.POSTGRESQL : d.kind(),
-                request.statements(), verdicts, java.time.Duration.ofNanos(System.nanoTime() - start),
-                request.isolationLevel().orElse(config.requiredIsolation()));
-        for (GateListener l : listeners) {
-            try {
-                l.onReport(report);
-            } catch (RuntimeException e) {
-                LOG.warn("GateListener {} failed on report {}: {}", l, report.executionId(), Secrets.mask(e.getMessage()));
-            }
-        }
-        LOG.debug("{} {} in {} ms", report.executionId(), report.decision(), report.executionTimeMs());
-        return report;
+        return new Evaluation(verdicts, schema, d);
     }
 
     /**

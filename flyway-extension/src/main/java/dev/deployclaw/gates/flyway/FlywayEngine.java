@@ -1,6 +1,7 @@
 package dev.deployclaw.gates.flyway;
 
 import dev.deployclaw.gates.core.GateSession;
+import dev.deployclaw.gates.core.MigrationRequest;
 import dev.deployclaw.gates.core.SecurityAuditor;
 import dev.deployclaw.gates.core.tenant.MigrationEngine;
 import dev.deployclaw.gates.core.tenant.MigrationResult;
@@ -157,6 +158,21 @@ public final class FlywayEngine implements MigrationEngine {
         }
         return new MigrationResult(Optional.ofNullable(r.initialSchemaVersion), Optional.ofNullable(r.targetSchemaVersion),
                 r.migrationsExecuted);
+    }
+
+    /**
+     * The request the gates make at the tenant's {@code beforeMigrate} (its schema, its id, Flyway's history table), so
+     * that the migrator can evaluate the environment gates in advance while Flyway starts the tenant's run.
+     */
+    @Override
+    public Optional<MigrationRequest> environmentRequest(Tenant tenant) {
+        MigrationRequest.Builder b = MigrationRequest.builder().environmentOnly(true).schema(tenant.schema()).tenant(tenant.id())
+                .description("Flyway migrate of schema " + tenant.schema());
+        String table = base.getTable();
+        if (table != null && !table.isBlank()) {
+            b.toolTable(table);
+        }
+        return Optional.of(b.build());
     }
 
     private Flyway flyway(Tenant t, GateCallback gate) {

@@ -31,6 +31,7 @@ public final class GateReport {
     private final List<Verdict> verdicts;
     private final long executionTimeMicros;
     private final IsolationLevel isolation;
+    private final long prefetchMicros;
 
     public GateReport(String executionId, Instant timestamp, String taskDescription, Optional<String> tenant, String schema,
                       Optional<String> migrationVersion, DatabaseKind database, List<String> statements,
@@ -43,6 +44,21 @@ public final class GateReport {
     public GateReport(String executionId, Instant timestamp, String taskDescription, Optional<String> tenant, String schema,
                       Optional<String> migrationVersion, DatabaseKind database, List<String> statements,
                       List<Verdict> verdicts, java.time.Duration executionTime, IsolationLevel isolation) {
+        this(executionId, timestamp, taskDescription, tenant, schema, migrationVersion, database, statements, verdicts,
+                executionTime, isolation, 0);
+    }
+
+    /**
+     * As above, with the time spent evaluating some of its gates in advance, on another thread while the migration
+     * tool started ({@code SecurityAuditor.prefetchEnvironment}); that time is not part of {@code executionTime}.
+     */
+    public GateReport(String executionId, Instant timestamp, String taskDescription, Optional<String> tenant, String schema,
+                      Optional<String> migrationVersion, DatabaseKind database, List<String> statements,
+                      List<Verdict> verdicts, java.time.Duration executionTime, IsolationLevel isolation, long prefetchMicros) {
+        if (prefetchMicros < 0) {
+            throw new IllegalArgumentException("prefetchMicros must be zero or positive, but was " + prefetchMicros);
+        }
+        this.prefetchMicros = prefetchMicros;
         this.executionId = Objects.requireNonNull(executionId, "executionId");
         this.timestamp = Objects.requireNonNull(timestamp, "timestamp");
         this.taskDescription = Objects.requireNonNull(taskDescription, "taskDescription");
@@ -76,6 +92,13 @@ public final class GateReport {
     public List<Verdict> verdicts() { return verdicts; }
 
     public long executionTimeMs() { return executionTimeMicros / 1000; }
+
+    /**
+     * Time spent evaluating some of this report's gates in advance (microseconds; 0 when none were): on another thread,
+     * while the migration tool started its run, so not part of {@link #executionTimeMicros()}, which is the time the
+     * caller waited (including any wait for that check to end).
+     */
+    public long prefetchMicros() { return prefetchMicros; }
 
     /** {@link #executionTimeMs()} in microseconds. */
     public long executionTimeMicros() { return executionTimeMicros; }

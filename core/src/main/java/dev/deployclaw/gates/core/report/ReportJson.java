@@ -67,6 +67,9 @@ final class ReportJson {
         }
         results.put("overallDecision", r.decision().name());
         root.put("executionTime_ms", r.executionTimeMs());
+        if (r.prefetchMicros() > 0) {
+            root.put("prefetchTime_ms", r.prefetchMicros() / 1000);
+        }
         root.put("recommendedAction", Secrets.mask(r.recommendedAction()));
         return root;
     }

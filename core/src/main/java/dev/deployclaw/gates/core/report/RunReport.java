@@ -35,7 +35,10 @@ public final class RunReport {
      * @param detail        why, in one or two sentences (the first blocking verdict, the failure, the halt)
      * @param reports       every gate report produced for this tenant, in order (empty for a MIGRATED / UP_TO_DATE
      *                      tenant when the migrator was told not to keep passed reports)
-     * @param gatesMicros   time spent evaluating gates for this tenant, in microseconds (kept when the reports are not)
+     * @param gatesMicros   time this tenant's run waited for gates, in microseconds (kept when the reports are not):
+     *                      its reports' execution times and the migrator's between-tenant checks; environment gates
+     *                      checked in advance, overlapping the engine's start-up, count only as far as the run waited
+     *                      for them (their own time is each report's {@code prefetchMicros()})
      */
     public record TenantRun(String tenant, String schema, boolean canary, TenantDecision decision, List<String> failedGates,
                             Optional<String> versionBefore, Optional<String> versionAfter, int applied, long durationMs,

@@ -2,6 +2,7 @@ package dev.deployclaw.gates.core.tenant;
 
 import dev.deployclaw.gates.core.GateBlockedException;
 import dev.deployclaw.gates.core.GateSession;
+import dev.deployclaw.gates.core.MigrationRequest;
 import dev.deployclaw.gates.core.SecurityAuditor;
 
 import java.util.Optional;
@@ -60,6 +61,17 @@ public interface MigrationEngine extends AutoCloseable {
      */
     default MigrationResult migrate(Tenant tenant, SecurityAuditor auditor, GateSession session) throws Exception {
         return migrate(tenant, auditor);
+    }
+
+    /**
+     * The environment-only request that this engine's gates evaluate for {@code tenant} when the tool starts its run
+     * (Flyway: {@code beforeMigrate}, with the tenant's schema, id and the tool's own tables), so that the migrator can
+     * evaluate those gates in advance, while the tool starts (see {@link SecurityAuditor#prefetchEnvironment}). It must
+     * be the request the engine's adapter then makes, or the check in advance is dropped unused. Default: empty (no
+     * check in advance).
+     */
+    default Optional<MigrationRequest> environmentRequest(Tenant tenant) {
+        return Optional.empty();
     }
 
     /** Releases what the engine holds (caches, pools it created). Default: nothing. */

@@ -67,6 +67,8 @@ public final class TenantMigrator {
     private static final Logger LOG = LoggerFactory.getLogger(TenantMigrator.class);
     /** Default of {@link Builder#sharedActivityMaxAge(Duration)}. */
     public static final Duration DEFAULT_SHARED_ACTIVITY = Duration.ofMillis(250);
+    /** Default of {@link Builder#environmentPrefetch(Duration)}. */
+    public static final Duration DEFAULT_ENVIRONMENT_PREFETCH = Duration.ofMillis(250);
     private static final DateTimeFormatter ID = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC);
 
     private final SecurityAuditor auditor;
@@ -82,6 +84,7 @@ public final class TenantMigrator {
     private final Duration lagPollInterval;
     private final Duration tenantLockWait;
     private final boolean keepPassedReports;
+    private final Duration environmentPrefetch;
     private final Optional<SecurityAuditor> lagAuditor;
     private final ReentrantLock lagLock = new ReentrantLock();
     /** When the between-tenant lag check last passed (System.nanoTime), guarded by {@link #lagLock}. */
@@ -116,6 +119,7 @@ public final class TenantMigrator {
         this.lagPollInterval = b.lagPollInterval;
         this.tenantLockWait = b.tenantLockWait;
         this.keepPassedReports = b.keepPassedReports;
+        this.environmentPrefetch = b.environmentPrefetch;
         Optional<Gate> lag = auditor.gates().stream().filter(g -> g.id().equals(ReplicaLagGate.ID)).findFirst();
         this.lagAuditor = lag.map(g -> new SecurityAuditor(auditor.config(), List.of(g), List.of()));
     }
@@ -149,12 +153,17 @@ public final class TenantMigrator {
         for (int i = 0; i < ordered.size(); i++) {
             (canaries.contains(ordered.get(i).id()) ? canaryIdx : restIdx).add(i);
         }
-        WorkerProbes probes = new WorkerProbes();
         ExecutorService pool = Executors.newFixedThreadPool(parallelism, r -> {
             Thread th = new Thread(r, "deployclaw-tenant-" + runId);
             th.setDaemon(true);
             return th;
         });
+        // one thread per worker evaluates its next tenant's environment gates while the engine starts that tenant's run
+        WorkerProbes probes = new WorkerProbes(environmentPrefetch.isZero() ? null : Executors.newFixedThreadPool(parallelism, r -> {
+            Thread th = new Thread(r, "deployclaw-prefetch-" + runId);
+            th.setDaemon(true);
+            return th;
+        }));
         try {
             runPhase(pool, ordered, canaryIdx, lines, true, first, haltReason, known, probes);
             if (haltReason.get() == null) {
@@ -231,17 +240,23 @@ public final class TenantMigrator {
         List<GateReport> reports = new CopyOnWriteArrayList<>();
         LAG_WAIT.set(0L);
         LAG_CHECK_MICROS.set(0L);
-        long v0 = System.nanoTime();
-        probes.checkBeforeTenant();
-        LAG_CHECK_MICROS.set((System.nanoTime() - v0) / 1000); // the gates' probe check counts as gate time
-        TenantRun run = attempt(t, canary, throttle, false, t0, lagDeadline, reports, known, probes);
+        // the tenant's environment gates checked in advance, while the engine starts (see Builder.environmentPrefetch)
+        Optional<MigrationRequest> inAdvance = probes.prefetching() && t.dataSource().isEmpty()
+                ? engine.environmentRequest(t) : Optional.empty();
+        if (inAdvance.isEmpty()) {
+            // a check in advance makes this check itself, on its own thread
+            long v0 = System.nanoTime();
+            probes.checkBeforeTenant();
+            LAG_CHECK_MICROS.set((System.nanoTime() - v0) / 1000); // the gates' probe check counts as gate time
+        }
+        TenantRun run = attempt(t, canary, throttle, false, t0, lagDeadline, reports, known, probes, inAdvance);
         // the tenant's own gates found the replicas behind before a migration started (lag can build up while the
         // previous tenant runs): nothing was half-done, so wait for the replicas within the same budget and go on
         while (run.decision() == TenantDecision.BLOCKED && run.failedGates().equals(List.of(ReplicaLagGate.ID.value()))
                 && !run.detail().startsWith(LAG_TIMEOUT) && !run.detail().startsWith(LAG_UNREADABLE) && lagAuditor.isPresent()
                 && System.nanoTime() < lagDeadline) {
             LOG.info("Tenant {} blocked only by replica lag; waiting and trying again", t.id());
-            run = attempt(t, canary, true, true, t0, lagDeadline, reports, known, probes);
+            run = attempt(t, canary, true, true, t0, lagDeadline, reports, known, probes, inAdvance);
         }
         PREVIOUS_TENANT_END.set(System.nanoTime());
         return run;
@@ -251,9 +266,12 @@ public final class TenantMigrator {
     private static final String LAG_UNREADABLE = "before the run: replica lag could not be read (waiting would not help): ";
 
     private TenantRun attempt(Tenant t, boolean canary, boolean throttle, boolean freshLag, long t0, long lagDeadline,
-                              List<GateReport> reports, TenantState known, WorkerProbes probes) {
+                              List<GateReport> reports, TenantState known, WorkerProbes probes,
+                              Optional<MigrationRequest> inAdvance) {
         Optional<LagPass> lagPass = Optional.empty();
-        if (throttle) {
+        // when the engine's environment gates are checked in advance, replica-lag among them, the between-tenant lag
+        // check would only measure the same thing first: it runs when waiting for lag is what this attempt is for
+        if (throttle && (inAdvance.isEmpty() || freshLag)) {
             LagCheck check = awaitReplicaLag(t, lagDeadline, freshLag, probes);
             if (check.blocked().isPresent()) {
                 GateReport r = check.blocked().get();
@@ -289,7 +307,17 @@ public final class TenantMigrator {
                             "already at " + before.orElse("the empty target") + ": nothing pending", reports);
                 }
                 Optional<GateSession> probe = probes.serving(tenantAuditor);
-                MigrationResult r = probe.isPresent() ? engine.migrate(t, tenantAuditor, probe.get()) : engine.migrate(t, tenantAuditor);
+                MigrationResult r;
+                if (probe.isPresent()) {
+                    probes.prefetch(tenantAuditor, inAdvance, probe.get());
+                    try {
+                        r = engine.migrate(t, tenantAuditor, probe.get());
+                    } finally {
+                        probe.get().clearPrefetch(); // not taken when the run ended before its beforeMigrate
+                    }
+                } else {
+                    r = engine.migrate(t, tenantAuditor);
+                }
                 if (r.applied() == 0) {
                     // read as pending before the run, but another run migrated it while this one waited for its lock
                     return line(t, canary, TenantDecision.UP_TO_DATE, List.of(), r.versionBefore(), r.versionAfter(), 0,
@@ -337,6 +365,24 @@ public final class TenantMigrator {
     private final class WorkerProbes implements AutoCloseable {
         private final ThreadLocal<GateSession> mine = new ThreadLocal<>();
         private final List<GateSession> all = new CopyOnWriteArrayList<>();
+        /** Runs the environment checks in advance (one thread per worker), or null when they are off. */
+        private final ExecutorService prefetcher;
+
+        WorkerProbes(ExecutorService prefetcher) {
+            this.prefetcher = prefetcher;
+        }
+
+        /** Whether tenants' environment gates are checked in advance, while their engine starts. */
+        boolean prefetching() {
+            return prefetcher != null;
+        }
+
+        /** Starts {@code request}'s environment gates on {@code probe}, in advance of the engine's beforeMigrate. */
+        void prefetch(SecurityAuditor a, Optional<MigrationRequest> request, GateSession probe) {
+            if (prefetcher != null && request.isPresent()) {
+                a.prefetchEnvironment(request.get(), probe, prefetcher, environmentPrefetch);
+            }
+        }
 
         /** This worker's probe, if it serves {@code a}'s data source and probe timeout. */
         Optional<GateSession> serving(SecurityAuditor a) {
@@ -363,6 +409,9 @@ public final class TenantMigrator {
         @Override
         public void close() {
             all.forEach(GateSession::close);
+            if (prefetcher != null) {
+                prefetcher.shutdownNow();
+            }
         }
     }
 
@@ -579,6 +628,7 @@ public final class TenantMigrator {
         private Duration tenantLockWait = Duration.ofMinutes(10);
         private boolean keepPassedReports = true;
         private Duration sharedActivityMaxAge = DEFAULT_SHARED_ACTIVITY;
+        private Duration environmentPrefetch = DEFAULT_ENVIRONMENT_PREFETCH;
 
         private Builder(SecurityAuditor auditor, MigrationEngine engine) {
             this.auditor = Objects.requireNonNull(auditor, "auditor");
@@ -682,6 +732,26 @@ public final class TenantMigrator {
                 throw new IllegalArgumentException("sharedActivityMaxAge must be at most 1 minute, but was " + d);
             }
             this.sharedActivityMaxAge = checked;
+            return this;
+        }
+
+        /**
+         * Checks each tenant's environment gates ({@code topology}, {@code replica-lag}, {@code table-lock}, the
+         * recovery point) in advance, on another thread, while the engine starts the tenant's run (Flyway: its
+         * connections and history table, before {@code beforeMigrate}), so those checks overlap the engine's start-up
+         * instead of adding to it; with such a check, the between-tenant replica-lag check is left to it. At the
+         * tenant's {@code beforeMigrate} the gates wait for the check to end and take its verdicts if it started at most
+         * {@code maxAge} before; otherwise they evaluate every gate then, as without it. For engines that support it
+         * ({@link MigrationEngine#environmentRequest}) and tenants in the run's own database. Default 250 ms; zero =
+         * no check in advance (every gate at {@code beforeMigrate}, after the between-tenant lag check). At most 1
+         * minute.
+         */
+        public Builder environmentPrefetch(Duration maxAge) {
+            Duration checked = check("environmentPrefetch", maxAge, true);
+            if (checked.compareTo(Duration.ofMinutes(1)) > 0) {
+                throw new IllegalArgumentException("environmentPrefetch must be at most 1 minute, but was " + maxAge);
+            }
+            this.environmentPrefetch = checked;
             return this;
         }
 
