@@ -85,8 +85,12 @@ public final class TenantMigrationBenchmark {
             }
             System.out.printf(Locale.ROOT, "ratios: (b)/(a) = %.2f, (c)/(a) = %.2f (goal <= 0.5), (d)/(a) = %.2f, (c)/(d) = %.2f,"
                     + " floor/(a) = %.2f%n", b.ms() / a.ms(), c.ms() / a.ms(), d.ms() / a.ms(), c.ms() / d.ms(), f.ms() / a.ms());
-            System.out.printf(Locale.ROOT, "gates' own time: %.1f %% of (b) (goal <= 5 %%), %.1f %% of (c) (summed over threads)%n",
-                    100.0 * b.gateMicros.sum() / 1000 / b.ms(), 100.0 * c.gateMicros.sum() / 1000 / c.ms());
+            System.out.printf(Locale.ROOT, "gates' own time: %.1f %% of (b) (goal <= 5 %%), %.1f %% of (c) (summed over threads): the"
+                    + " time the tenants' runs waited for gates%n", 100.0 * b.gateMicros.sum() / 1000 / b.ms(),
+                    100.0 * c.gateMicros.sum() / 1000 / c.ms());
+            System.out.printf(Locale.ROOT, "gates' work including the checks made in advance (overlapping Flyway's start-up): %.1f %% of"
+                            + " (b), %.1f %% of (c)%n", 100.0 * (b.gateMicros.sum() + b.inAdvanceMicros.sum()) / 1000 / b.ms(),
+                    100.0 * (c.gateMicros.sum() + c.inAdvanceMicros.sum()) / 1000 / c.ms());
         }
     }
 
@@ -102,6 +106,8 @@ public final class TenantMigrationBenchmark {
         private final java.util.concurrent.atomic.LongAdder beforeMigrateMicros = new java.util.concurrent.atomic.LongAdder();
         private final java.util.concurrent.atomic.LongAdder perMigrationMicros = new java.util.concurrent.atomic.LongAdder();
         private final java.util.concurrent.atomic.LongAdder evaluations = new java.util.concurrent.atomic.LongAdder();
+        /** Time of the environment checks made in advance, on another thread while Flyway started (not waited for). */
+        private final java.util.concurrent.atomic.LongAdder inAdvanceMicros = new java.util.concurrent.atomic.LongAdder();
 
         Mode(String label, String prefix, int parallelism) {
             this.label = label;
@@ -140,6 +146,7 @@ public final class TenantMigrationBenchmark {
                         @Override
                         public void onReport(dev.deployclaw.gates.core.report.GateReport report) {
                             evaluations.increment();
+                            inAdvanceMicros.add(report.prefetchMicros());
                             (report.migrationVersion().isPresent() ? perMigrationMicros : beforeMigrateMicros)
                                     .add(report.executionTimeMicros());
                         }
@@ -159,9 +166,11 @@ public final class TenantMigrationBenchmark {
                     ms() / n, fastestRound, slowestRound);
             if (parallelism > 0) {
                 long lag = Math.max(0, gateMicros.sum() - beforeMigrateMicros.sum() - perMigrationMicros.sum());
-                System.out.printf(Locale.ROOT, "    %d evaluations; gate time %d ms: %d ms at beforeMigrate, %d ms before each"
-                                + " migration, %d ms in the migrator's between-tenant lag checks%n", evaluations.sum(),
-                        gateMicros.sum() / 1000, beforeMigrateMicros.sum() / 1000, perMigrationMicros.sum() / 1000, lag / 1000);
+                System.out.printf(Locale.ROOT, "    %d evaluations; gate time waited for %d ms: %d ms at beforeMigrate, %d ms before"
+                                + " each migration, %d ms in the migrator's between-tenant checks; plus %d ms of environment checks"
+                                + " made in advance on another thread while Flyway started%n", evaluations.sum(),
+                        gateMicros.sum() / 1000, beforeMigrateMicros.sum() / 1000, perMigrationMicros.sum() / 1000, lag / 1000,
+                        inAdvanceMicros.sum() / 1000);
             }
         }
     }
