@@ -727,11 +727,7 @@ public final class TenantMigrator {
          * {@code lock_timeout} (maxLockWait), so the DDL fails fast instead of queueing. At most 1 minute.
          */
         public Builder sharedActivityMaxAge(Duration d) {
-            Duration checked = check("sharedActivityMaxAge", d, true);
-            if (checked.compareTo(Duration.ofMinutes(1)) > 0) {
-                throw new IllegalArgumentException("sharedActivityMaxAge must be at most 1 minute, but was " + d);
-            }
-            this.sharedActivityMaxAge = checked;
+            this.sharedActivityMaxAge = checkUpToAMinute("sharedActivityMaxAge", d);
             return this;
         }
 
@@ -747,11 +743,7 @@ public final class TenantMigrator {
          * minute.
          */
         public Builder environmentPrefetch(Duration maxAge) {
-            Duration checked = check("environmentPrefetch", maxAge, true);
-            if (checked.compareTo(Duration.ofMinutes(1)) > 0) {
-                throw new IllegalArgumentException("environmentPrefetch must be at most 1 minute, but was " + maxAge);
-            }
-            this.environmentPrefetch = checked;
+            this.environmentPrefetch = checkUpToAMinute("environmentPrefetch", maxAge);
             return this;
         }
 
@@ -763,6 +755,15 @@ public final class TenantMigrator {
                 throw new IllegalArgumentException("tenants(...) must be set for topology " + topology + ", but was not");
             }
             return new TenantMigrator(this);
+        }
+
+        /** How long a read serves later checks: zero (off) up to one minute. */
+        private static Duration checkUpToAMinute(String field, Duration d) {
+            Duration checked = check(field, d, true);
+            if (checked.compareTo(Duration.ofMinutes(1)) > 0) {
+                throw new IllegalArgumentException(field + " must be at most 1 minute, but was " + d);
+            }
+            return checked;
         }
 
         private static Duration check(String field, Duration d, boolean zeroAllowed) {
