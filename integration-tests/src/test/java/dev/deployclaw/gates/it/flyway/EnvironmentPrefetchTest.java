@@ -13,17 +13,36 @@ import dev.deployclaw.gates.core.gate.Verdict;
 import dev.deployclaw.gates.core.report.GateReport;
 import dev.deployclaw.gates.core.report.RunReport;
 import dev.deployclaw.gates.core.report.TenantDecision;
+import dev.deployclaw.gates.core.tenant.MigrationEngine;
+import dev.deployclaw.gates.core.tenant.MigrationResult;
+import dev.deployclaw.gates.core.tenant.Tenant;
 import dev.deployclaw.gates.core.tenant.TenantMigrator;
 import dev.deployclaw.gates.core.tenant.TenantSource;
+import dev.deployclaw.gates.core.tenant.TenantState;
 import dev.deployclaw.gates.flyway.FlywayEngine;
+import dev.deployclaw.gates.it.support.LockHolder;
+import dev.deployclaw.gates.it.support.TestDatabases;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.networknt.schema.JsonSchema;
+import com.networknt.schema.JsonSchemaFactory;
+import com.networknt.schema.SpecVersion;
 import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.postgresql.ds.PGSimpleDataSource;
 
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.SQLException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -64,6 +83,12 @@ class EnvironmentPrefetchTest {
 
     private static List<GateReport> beforeMigrate(FlywayFixtures.Reports reports) {
         return reports.all.stream().filter(r -> r.migrationVersion().isEmpty()).toList();
+    }
+
+    private static JsonSchema schema() throws Exception {
+        try (InputStream in = Files.newInputStream(Path.of("..", "docs", "report-format.schema.json"))) {
+            return JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012).getSchema(in);
+        }
     }
 
     private static boolean checkedInAdvance(Verdict v) {
@@ -124,31 +149,29 @@ class EnvironmentPrefetchTest {
      * failing fast instead of queueing. Which of the two depends on timing; both leave the tenant at a whole version.
      */
     @Test
-    @org.junit.jupiter.api.Timeout(120)
+    @Timeout(120)
     void aLockTakenWhileTheCheckInAdvanceRunsNeverLetsTheDdlQueue() throws Exception {
         FlywayFixtures.flyway(ds, "fw_pf_late", "five").target("1").load().migrate();
         SecurityAuditor auditor = new SecurityAuditor(FlywayFixtures.config(ds).maxLockWait(Duration.ofMillis(300)).build());
         FlywayEngine flyway = FlywayEngine.builder(Flyway.configure().dataSource(ds).locations("classpath:db/fw/five")).build();
-        List<dev.deployclaw.gates.it.support.LockHolder> holders = new java.util.ArrayList<>();
-        dev.deployclaw.gates.core.tenant.MigrationEngine lockingFirst = new dev.deployclaw.gates.core.tenant.MigrationEngine() {
+        List<LockHolder> holders = new ArrayList<>();
+        MigrationEngine lockingFirst = new MigrationEngine() {
             @Override public String name() { return "flyway"; }
-            @Override public dev.deployclaw.gates.core.tenant.TenantState inspect(dev.deployclaw.gates.core.tenant.Tenant t) {
-                return flyway.inspect(t);
-            }
-            @Override public java.util.Optional<MigrationRequest> environmentRequest(dev.deployclaw.gates.core.tenant.Tenant t) {
-                return flyway.environmentRequest(t);
-            }
-            @Override public dev.deployclaw.gates.core.tenant.MigrationResult migrate(dev.deployclaw.gates.core.tenant.Tenant t,
-                                                                                     SecurityAuditor a) {
+            @Override public TenantState inspect(Tenant t) { return flyway.inspect(t); }
+            @Override public Optional<MigrationRequest> environmentRequest(Tenant t) { return flyway.environmentRequest(t); }
+
+            @Override
+            public MigrationResult migrate(Tenant t, SecurityAuditor a) {
                 throw new AssertionError("the migrator should lend its worker's probe");
             }
-            @Override public dev.deployclaw.gates.core.tenant.MigrationResult migrate(dev.deployclaw.gates.core.tenant.Tenant t,
-                                                                                     SecurityAuditor a, GateSession s) {
+
+            @Override
+            public MigrationResult migrate(Tenant t, SecurityAuditor a, GateSession s) {
                 // the migrator has started the tenant's check in advance by now
                 try {
-                    holders.add(dev.deployclaw.gates.it.support.LockHolder.postgres(dev.deployclaw.gates.it.support.TestDatabases
-                            .postgresUrl(), "lock table fw_pf_late.accounts in access share mode"));
-                } catch (java.sql.SQLException e) {
+                    holders.add(LockHolder.postgres(TestDatabases.postgresUrl(),
+                            "lock table fw_pf_late.accounts in access share mode"));
+                } catch (SQLException e) {
                     throw new IllegalStateException(e);
                 }
                 return flyway.migrate(t, a, s);
@@ -197,6 +220,11 @@ class EnvironmentPrefetchTest {
             assertThat(same.verdicts().stream().filter(EnvironmentPrefetchTest::checkedInAdvance).map(Verdict::gate))
                     .containsExactlyInAnyOrderElementsOf(IN_ADVANCE);
             assertThat(same.allGatesPassed()).as(same.toText()).isTrue();
+            // the report's JSON says so too, within the documented schema; a report without such a check leaves it out
+            JsonNode json = new ObjectMapper().readTree(same.toJson());
+            assertThat(json.get("prefetchTime_ms").asLong()).isEqualTo(same.prefetchMicros() / 1000);
+            assertThat(schema().validate(json)).as(same.toJson()).isEmpty();
+            assertThat(new ObjectMapper().readTree(other.toJson()).has("prefetchTime_ms")).isFalse();
 
             GateReport again = auditor.enforcePreMigrationGates(a, session);
             assertThat(again.prefetchMicros()).as("a check in advance serves one evaluation").isZero();
