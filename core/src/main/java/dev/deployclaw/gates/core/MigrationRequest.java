@@ -27,6 +27,7 @@ public final class MigrationRequest {
     private final boolean environmentOnly;
     private final boolean environmentChecked;
     private final boolean sessionChecked;
+    private final boolean sharedTransaction;
     private final java.util.Map<String, String> attributes;
     private final java.util.Set<String> toolTables;
 
@@ -43,6 +44,7 @@ public final class MigrationRequest {
         this.environmentOnly = b.environmentOnly;
         this.environmentChecked = b.environmentChecked;
         this.sessionChecked = b.sessionChecked;
+        this.sharedTransaction = b.sharedTransaction;
         this.attributes = java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(b.attributes));
         this.toolTables = java.util.Collections.unmodifiableSet(new java.util.TreeSet<>(b.toolTables));
     }
@@ -97,6 +99,13 @@ public final class MigrationRequest {
     public boolean sessionChecked() { return sessionChecked; }
 
     /**
+     * True when the tool runs this migration in the transaction that earlier migrations of the same run left open on
+     * {@link #session()} (Flyway's {@code group}): what they created or changed is visible, and locked, on that session
+     * only, so gates that measure those tables read them there (see {@code GateContext.catalog()}).
+     */
+    public boolean sharedTransaction() { return sharedTransaction; }
+
+    /**
      * Facts about the migration tool's own settings, by key, for gates that check tool configuration (e.g.
      * {@code flyway.postgresql.transactional.lock} = {@code true}). Empty unless an adapter sets them.
      */
@@ -123,6 +132,7 @@ public final class MigrationRequest {
         b.environmentOnly = environmentOnly;
         b.environmentChecked = environmentChecked;
         b.sessionChecked = sessionChecked;
+        b.sharedTransaction = sharedTransaction;
         b.attributes.putAll(attributes);
         b.toolTables.addAll(toolTables);
         return b;
@@ -141,6 +151,7 @@ public final class MigrationRequest {
         private boolean environmentOnly;
         private boolean environmentChecked;
         private boolean sessionChecked;
+        private boolean sharedTransaction;
         private final java.util.Map<String, String> attributes = new java.util.TreeMap<>();
         private final java.util.Set<String> toolTables = new java.util.TreeSet<>();
 
@@ -243,6 +254,12 @@ public final class MigrationRequest {
         /** See {@link MigrationRequest#sessionChecked()}. Default false. */
         public Builder sessionChecked(boolean checked) {
             this.sessionChecked = checked;
+            return this;
+        }
+
+        /** See {@link MigrationRequest#sharedTransaction()}. Default false. */
+        public Builder sharedTransaction(boolean shared) {
+            this.sharedTransaction = shared;
             return this;
         }
 

@@ -99,7 +99,8 @@ public final class GateCallback implements Callback {
      * five-migration run asked for them about twenty times.
      */
     private record RunSettings(Configuration cfg, Built gates, SecurityAuditor statementGates,
-                               MigrationScripts.Settings scripts, Optional<Boolean> transactionalLock, Optional<String> schema) {
+                               MigrationScripts.Settings scripts, Optional<Boolean> transactionalLock, Optional<String> schema,
+                               boolean group) {
     }
 
     /** The auditor and recheck interval in force: fixed, or built from {@code deployclaw.*} properties (then cached). */
@@ -204,7 +205,9 @@ public final class GateCallback implements Callback {
                 b.environmentOnly(true).description("Flyway migrate of schema " + schema);
             } else {
                 describeMigration(b, settings.scripts(), context.getMigrationInfo(), connection, schema, kind);
-                b.environmentChecked(!full).sessionChecked(boundsCheckedOn.get() == connection);
+                // with Flyway's group, the migrations of the run share one transaction on this connection: the tables that
+                // earlier ones created are visible, and locked, there only
+                b.environmentChecked(!full).sessionChecked(boundsCheckedOn.get() == connection).sharedTransaction(settings.group());
             }
             MigrationRequest request = b.build();
             (full ? auditor : settings.statementGates()).requireSafe(request, session(auditor));
@@ -268,7 +271,7 @@ public final class GateCallback implements Callback {
         if (s == null || s.cfg() != cfg) {
             Built gates = gates(cfg);
             s = new RunSettings(cfg, gates, statementGatesOf(gates.auditor()), MigrationScripts.Settings.of(cfg, catalogs.get(cfg)),
-                    transactionalLock(cfg), configuredSchema(cfg));
+                    transactionalLock(cfg), configuredSchema(cfg), cfg.isGroup());
             run.set(s);
         }
         return s;

@@ -61,7 +61,7 @@ public final class DdlRiskGate implements Gate {
         Set<TableRef> typeChanges = DdlReviewer.tablesWithTypeChanges(analyses, ctx.defaultSchema());
         if (!typeChanges.isEmpty()) {
             try {
-                analyses = reviewer.analyze(statements, ColumnCatalog.of(ctx.dialect().columnTypes(ctx.probe(), typeChanges,
+                analyses = reviewer.analyze(statements, ColumnCatalog.of(ctx.dialect().columnTypes(ctx.catalog(), typeChanges,
                         ctx.defaultSchema()), ctx.defaultSchema()));
             } catch (SQLException e) {
                 if (!NOT_SUPPORTED.equals(e.getSQLState())) {
@@ -80,7 +80,7 @@ public final class DdlRiskGate implements Gate {
         Optional<Map<TableRef, TableSize>> sizes;
         String sizeNote = "";
         try {
-            sizes = Optional.of(ctx.dialect().tableSizes(ctx.probe(), relations, ctx.defaultSchema()));
+            sizes = Optional.of(ctx.dialect().tableSizes(ctx.catalog(), relations, ctx.defaultSchema()));
         } catch (SQLException e) {
             if (!NOT_SUPPORTED.equals(e.getSQLState())) {
                 throw e;

@@ -102,6 +102,19 @@ public final class GateContext {
         return probe.get();
     }
 
+    /**
+     * The connection on which this migration's tables look as they will when it runs: the tool's session when the
+     * migration shares an open transaction with earlier migrations of its run (what they created is visible, and what
+     * they changed is locked, there only: a probe would not find those tables, or would wait for their locks);
+     * otherwise the probe. On the session, the bounds that {@code transaction-isolation} put in force apply.
+     */
+    public Connection catalog() throws SQLException {
+        if (request.sharedTransaction() && request.session().isPresent()) {
+            return request.session().get();
+        }
+        return probe();
+    }
+
     public String defaultSchema() {
         return defaultSchema;
     }
