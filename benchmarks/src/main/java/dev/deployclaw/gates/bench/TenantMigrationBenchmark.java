@@ -41,6 +41,11 @@ public final class TenantMigrationBenchmark {
      * the timed run, and each CREATE SCHEMA makes PostgreSQL drop every cached plan of every session.
      */
     private static final boolean PRECREATE = !Boolean.getBoolean("bench.createSchemas");
+    /**
+     * With {@code -Dbench.group=true} the migrator's Flyway configuration (modes b and c) has {@code group(true)}: each
+     * tenant's migrations in one transaction. Plain Flyway (a, d) keeps Flyway's default.
+     */
+    private static final boolean GROUP = Boolean.getBoolean("bench.group");
     private static final List<String> SCRIPTS = List.of("V1__create_accounts.sql", "V2__add_email.sql",
             "V3__create_orders.sql", "V4__index_orders.sql", "V5__comment.sql");
 
@@ -58,7 +63,8 @@ public final class TenantMigrationBenchmark {
         int chunk = n / rounds;
         System.out.println("machine: " + Machine.describe());
         System.out.println(n + " tenant schemas x 5 versions, PostgreSQL primary " + PRIMARY.replaceAll("password=[^&]*", "password=****")
-                + (PRECREATE ? "; the empty tenant schemas exist before each mode" : "; Flyway creates each tenant schema in the run"));
+                + (PRECREATE ? "; the empty tenant schemas exist before each mode" : "; Flyway creates each tenant schema in the run")
+                + (GROUP ? "; the migrator's Flyway runs each tenant's migrations in one transaction (group)" : ""));
         System.out.println(rounds + " rounds of " + chunk + " tenants per mode, the modes taking turns (a, b, c, floor, d) so that"
                 + " a slow spell of the machine falls on every mode alike");
         try (HikariDataSource pool = pool(24)) { // 5 connections per worker, 4 workers, and room
@@ -151,7 +157,7 @@ public final class TenantMigrationBenchmark {
                                     .add(report.executionTimeMicros());
                         }
                     });
-            FlywayEngine engine = FlywayEngine.builder(Flyway.configure().dataSource(pool).locations(LOCATION)).build();
+            FlywayEngine engine = FlywayEngine.builder(Flyway.configure().dataSource(pool).locations(LOCATION).group(GROUP)).build();
             RunReport r = TenantMigrator.builder(auditor, engine).tenants(TenantSource.list(ts)).parallelism(parallelism)
                     .build().run();
             gateMicros.add(r.tenants().stream().mapToLong(RunReport.TenantRun::gatesMicros).sum());
