@@ -166,13 +166,7 @@ public final class FlywayEngine implements MigrationEngine {
      */
     @Override
     public Optional<MigrationRequest> environmentRequest(Tenant tenant) {
-        MigrationRequest.Builder b = MigrationRequest.builder().environmentOnly(true).schema(tenant.schema()).tenant(tenant.id())
-                .description("Flyway migrate of schema " + tenant.schema());
-        String table = base.getTable();
-        if (table != null && !table.isBlank()) {
-            b.toolTable(table);
-        }
-        return Optional.of(b.build());
+        return Optional.of(GateCallback.runRequest(tenant.schema(), Optional.of(tenant.id()), base.getTable()).build());
     }
 
     private Flyway flyway(Tenant t, GateCallback gate) {

@@ -191,19 +191,14 @@ public final class GateCallback implements Callback {
             DatabaseKind kind = Dialects.detectKind(connection);
             String schema = settings.schema().isPresent() ? settings.schema().get()
                     : auditor.dialect(connection).currentSchema(connection);
-            MigrationRequest.Builder b = MigrationRequest.builder().session(connection).schema(schema);
-            String table = settings.scripts().table();
-            if (table != null && !table.isBlank()) {
-                b.toolTable(table);
-            }
-            tenant.ifPresent(b::tenant);
+            MigrationRequest.Builder b = event == Event.BEFORE_MIGRATE ? runRequest(schema, tenant, settings.scripts().table())
+                    : schemaRequest(schema, tenant, settings.scripts().table());
+            b.session(connection);
             if (kind == DatabaseKind.POSTGRESQL) {
                 settings.transactionalLock().ifPresent(lock -> b.attribute(FlywayConfigGate.TRANSACTIONAL_LOCK, String.valueOf(lock)));
             }
             boolean full = event == Event.BEFORE_MIGRATE || fullEvaluationDue(recheck);
-            if (event == Event.BEFORE_MIGRATE) {
-                b.environmentOnly(true).description("Flyway migrate of schema " + schema);
-            } else {
+            if (event != Event.BEFORE_MIGRATE) {
                 describeMigration(b, settings.scripts(), context.getMigrationInfo(), connection, schema, kind);
                 // with Flyway's group, the migrations of the run share one transaction on this connection: the tables that
                 // earlier ones created are visible, and locked, there only
@@ -230,6 +225,24 @@ public final class GateCallback implements Callback {
             closeSession(); // blocked: Flyway stops the run
             throw e;
         }
+    }
+
+    /**
+     * The request of a run's {@code beforeMigrate} for {@code schema}, before the connection is known: what
+     * {@link FlywayEngine#environmentRequest} hands the migrator, so that its check in advance matches this callback's.
+     */
+    static MigrationRequest.Builder runRequest(String schema, Optional<String> tenant, String table) {
+        return schemaRequest(schema, tenant, table).environmentOnly(true).description("Flyway migrate of schema " + schema);
+    }
+
+    /** What every request of a Flyway run for {@code schema} says: the schema, the tenant, Flyway's history table. */
+    private static MigrationRequest.Builder schemaRequest(String schema, Optional<String> tenant, String table) {
+        MigrationRequest.Builder b = MigrationRequest.builder().schema(schema);
+        if (table != null && !table.isBlank()) {
+            b.toolTable(table);
+        }
+        tenant.ifPresent(b::tenant);
+        return b;
     }
 
     /** This thread's session for {@code auditor}, opened on first use. */
