@@ -26,6 +26,31 @@ final class Machine {
                 java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
     }
 
+    /** CPU time this JVM has used, all threads, in nanoseconds; -1 where the JVM does not say. */
+    static long processCpuNanos() {
+        return java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+                instanceof com.sun.management.OperatingSystemMXBean os ? os.getProcessCpuTime() : -1;
+    }
+
+    /**
+     * CPU time the whole machine has been busy, all cores, in nanoseconds (Linux {@code /proc/stat}: every field of the
+     * {@code cpu} line but idle and iowait, in clock ticks of 1/100 s); 0 where there is no {@code /proc/stat}.
+     */
+    static long machineBusyNanos() {
+        try {
+            String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+            long busy = 0;
+            for (int i = 1; i < Math.min(f.length, 9); i++) { // user nice system idle iowait irq softirq steal
+                if (i != 4 && i != 5) {
+                    busy += Long.parseLong(f[i]);
+                }
+            }
+            return busy * 10_000_000L;
+        } catch (IOException | RuntimeException e) {
+            return 0;
+        }
+    }
+
     static long percentile(long[] sortedNanos, double p) {
         int idx = (int) Math.ceil(p / 100.0 * sortedNanos.length) - 1;
         return sortedNanos[Math.max(0, Math.min(idx, sortedNanos.length - 1))];

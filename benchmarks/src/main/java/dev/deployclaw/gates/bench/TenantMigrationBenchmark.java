@@ -46,6 +46,12 @@ public final class TenantMigrationBenchmark {
      * tenant's migrations in one transaction. Plain Flyway (a, d) keeps Flyway's default.
      */
     private static final boolean GROUP = Boolean.getBoolean("bench.group");
+    /**
+     * Tenants per mode migrated before the timed rounds, not measured ({@code -Dbench.warmup}, default 200). With 5 the
+     * JIT compiler was still compiling Flyway's and the gates' code through the timed rounds: a C2 compiler thread
+     * used as much CPU as the migrating thread over the first 300 tenants, on a 2-core machine that (c) saturates.
+     */
+    private static final int WARMUP = Integer.getInteger("bench.warmup", 200);
     private static final List<String> SCRIPTS = List.of("V1__create_accounts.sql", "V2__add_email.sql",
             "V3__create_orders.sql", "V4__index_orders.sql", "V5__comment.sql");
 
@@ -68,12 +74,8 @@ public final class TenantMigrationBenchmark {
         System.out.println(rounds + " rounds of " + chunk + " tenants per mode, the modes taking turns (a, b, c, floor, d) so that"
                 + " a slow spell of the machine falls on every mode alike");
         try (HikariDataSource pool = pool(24)) { // 5 connections per worker, 4 workers, and room
-            // warm-up: class loading, JIT and the pool, on 5 tenants per mode, not measured
-            drop("bench_w");
-            plainFlyway(pool, tenants("bench_wa_", 5));
-            new Mode("warm-up", "bench_wb_", 2).migrate(pool, tenants("bench_wb_", 5));
-            rawDdl(pool, tenants("bench_wf_", 5));
-            drop("bench_w");
+            // warm-up, not measured: class loading, the pool and the JIT, on WARMUP tenants per mode, the same modes
+            warmUp(pool);
             Mode a = new Mode("(a) plain Flyway loop, sequential", "bench_a_", 0);
             Mode b = new Mode("(b) TenantMigrator, all gates, parallelism 1", "bench_b_", 1);
             Mode c = new Mode("(c) TenantMigrator, all gates, parallelism 4", "bench_c_", 4);
@@ -91,6 +93,14 @@ public final class TenantMigrationBenchmark {
             }
             System.out.printf(Locale.ROOT, "ratios: (b)/(a) = %.2f, (c)/(a) = %.2f (goal <= 0.5), (d)/(a) = %.2f, (c)/(d) = %.2f,"
                     + " floor/(a) = %.2f%n", b.ms() / a.ms(), c.ms() / a.ms(), d.ms() / a.ms(), c.ms() / d.ms(), f.ms() / a.ms());
+            if (d.machineBusyNanos > 0) {
+                int cores = Runtime.getRuntime().availableProcessors();
+                double cpuD = d.machineBusyNanos / 1e6 / n;
+                double cpuC = c.machineBusyNanos / 1e6 / n;
+                System.out.printf(Locale.ROOT, "CPU bound: (d) kept the machine busy %.1f ms per tenant, (c) %.1f ms; on %d cores a mode doing"
+                        + " (d)'s work cannot take less than %.1f ms per tenant = %.2f x (a), nor (c)'s less than %.2f x (a)%n", cpuD,
+                        cpuC, cores, cpuD / cores, cpuD / cores / (a.ms() / n), cpuC / cores / (a.ms() / n));
+            }
             System.out.printf(Locale.ROOT, "gates' own time: %.1f %% of (b) (goal <= 5 %%), %.1f %% of (c) (summed over threads): the"
                     + " time the tenants' runs waited for gates%n", 100.0 * b.gateMicros.sum() / 1000 / b.ms(),
                     100.0 * c.gateMicros.sum() / 1000 / c.ms());
@@ -106,6 +116,9 @@ public final class TenantMigrationBenchmark {
         private final String prefix;
         private final int parallelism;
         private long nanos;
+        /** CPU time of this JVM and of the whole machine (all cores, from /proc/stat) during the timed rounds. */
+        private long jvmCpuNanos;
+        private long machineBusyNanos;
         private double slowestRound;
         private double fastestRound = Double.MAX_VALUE;
         private final java.util.concurrent.atomic.LongAdder gateMicros = new java.util.concurrent.atomic.LongAdder();
@@ -126,11 +139,18 @@ public final class TenantMigrationBenchmark {
         }
 
         void round(HikariDataSource pool, int round, int chunk) throws Exception {
+            round(pool, round, chunk, false);
+        }
+
+        /** One timed round; {@code keep}: the migrated schemas stay (the warm-up keeps them for its catalog statistics). */
+        void round(HikariDataSource pool, int round, int chunk, boolean keep) throws Exception {
             List<String> ts = tenants(prefix + round + "_", chunk);
             drop(prefix);
             if (PRECREATE) {
                 create(ts);
             }
+            long cpu0 = Machine.processCpuNanos();
+            long busy0 = Machine.machineBusyNanos();
             long t0 = System.nanoTime();
             switch (parallelism) {
                 case 0 -> plainFlyway(pool, ts);
@@ -140,10 +160,14 @@ public final class TenantMigrationBenchmark {
             }
             long took = System.nanoTime() - t0;
             nanos += took;
+            jvmCpuNanos += Machine.processCpuNanos() - cpu0;
+            machineBusyNanos += Machine.machineBusyNanos() - busy0;
             double perTenant = took / 1e6 / chunk;
             slowestRound = Math.max(slowestRound, perTenant);
             fastestRound = Math.min(fastestRound, perTenant);
-            drop(prefix);
+            if (!keep) {
+                drop(prefix);
+            }
         }
 
         void migrate(HikariDataSource pool, List<String> ts) throws Exception {
@@ -170,6 +194,10 @@ public final class TenantMigrationBenchmark {
         void print(int n) {
             System.out.printf(Locale.ROOT, "%-48s %8d ms  (%.1f ms per tenant; rounds %.1f-%.1f)%n", label, nanos / 1_000_000,
                     ms() / n, fastestRound, slowestRound);
+            if (machineBusyNanos > 0) {
+                System.out.printf(Locale.ROOT, "    CPU per tenant: %.1f ms in this JVM, %.1f ms in the rest of the machine (PostgreSQL,"
+                        + " its standby, the rest)%n", jvmCpuNanos / 1e6 / n, Math.max(0, machineBusyNanos - jvmCpuNanos) / 1e6 / n);
+            }
             if (parallelism > 0) {
                 long lag = Math.max(0, gateMicros.sum() - beforeMigrateMicros.sum() - perMigrationMicros.sum());
                 System.out.printf(Locale.ROOT, "    %d evaluations; gate time waited for %d ms: %d ms at beforeMigrate, %d ms before"
@@ -179,6 +207,24 @@ public final class TenantMigrationBenchmark {
                         inAdvanceMicros.sum() / 1000);
             }
         }
+    }
+
+    private static void warmUp(HikariDataSource pool) throws Exception {
+        if (WARMUP <= 0) {
+            return;
+        }
+        List<Mode> modes = List.of(new Mode("warm-up (a)", "bench_wa_", 0), new Mode("warm-up (b)", "bench_wb_", 1),
+                new Mode("warm-up (c)", "bench_wc_", 4), new Mode("warm-up floor", "bench_wf_", -1),
+                new Mode("warm-up (d)", "bench_wd_", -4));
+        long t0 = System.nanoTime();
+        drop("bench_w");
+        for (Mode m : modes) {
+            m.round(pool, 0, WARMUP, true);
+        }
+        analyzeCatalog();
+        drop("bench_w");
+        System.out.printf(Locale.ROOT, "warm-up, not measured: %d tenants per mode, %.0f s; then the catalog's statistics taken"
+                + " while their schemas existed (as autovacuum would, which is off here)%n", WARMUP, (System.nanoTime() - t0) / 1e9);
     }
 
     private static void plainFlyway(HikariDataSource pool, List<String> tenants) {
@@ -227,6 +273,21 @@ public final class TenantMigrationBenchmark {
             for (String s : schemas) {
                 st.execute("create schema " + s);
             }
+        }
+    }
+
+    /**
+     * Stands in for autovacuum, which is off on this machine: takes the statistics of the catalogs that Flyway's and the
+     * gates' queries read while many tenant schemas hold a {@code flyway_schema_history} table. With statistics taken
+     * before any such table existed, the planner took {@code relname = 'flyway_schema_history'} for a unique name and
+     * planned Flyway's table-existence check (15 per tenant) as a loop over every schema's history table: 2.5 ms each
+     * with 100 of them, against 0.07 ms with current statistics. Autovacuum on a live server analyses these catalogs
+     * after enough changes; a benchmark should not measure stale statistics, and which ones it had depended on what
+     * the machine ran before.
+     */
+    private static void analyzeCatalog() throws Exception {
+        try (HikariDataSource one = pool(1); Connection c = one.getConnection(); Statement st = c.createStatement()) {
+            st.execute("analyze pg_class, pg_namespace, pg_depend, pg_attribute, pg_index, pg_constraint, pg_type");
         }
     }
 
