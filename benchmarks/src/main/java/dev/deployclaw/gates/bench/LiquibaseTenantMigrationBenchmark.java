@@ -39,6 +39,8 @@ public final class LiquibaseTenantMigrationBenchmark {
     private static final String PRIMARY = System.getenv().getOrDefault("DEPLOYCLAW_PG_URL",
             "jdbc:postgresql://127.0.0.1:5432/test?user=postgres");
     private static final String CHANGELOG = "db/bench-liquibase/changelog.sql";
+    /** Tenants per mode migrated before the timed modes, not measured ({@code -Dbench.warmup}, default 200). */
+    private static final int WARMUP = Integer.getInteger("bench.warmup", 200);
 
     private LiquibaseTenantMigrationBenchmark() {
     }
@@ -49,10 +51,23 @@ public final class LiquibaseTenantMigrationBenchmark {
         System.out.println(n + " tenant schemas x 5 changesets (Liquibase 4.33 formatted SQL), PostgreSQL primary "
                 + PRIMARY.replaceAll("password=[^&]*", "password=****"));
         try (HikariDataSource pool = pool(16)) {
-            // warm-up: class loading, JIT, Liquibase's service loading and the pool, on 5 tenants per mode, not measured
-            plainLiquibase(pool, tenants("lbbench_wa_", 5));
-            migrator(pool, "lbbench_wb_", 5, 2);
+            // warm-up, not measured: class loading, Liquibase's service loading, the pool and the JIT (with 5 tenants per
+            // mode the JIT compiler was still busy through the timed modes; see TenantMigrationBenchmark#WARMUP)
+            long w0 = System.nanoTime();
             drop("lbbench_w");
+            if (WARMUP > 0) {
+                plainLiquibase(pool, tenants("lbbench_wa_", WARMUP));
+                migrator(pool, "lbbench_wb_", WARMUP, 1);
+                migrator(pool, "lbbench_wc_", WARMUP, 4);
+                // as autovacuum would, which is off on the CI machine: statistics taken while many schemas hold
+                // Liquibase's tables (see TenantMigrationBenchmark#analyzeCatalog)
+                try (Connection c = pool.getConnection(); Statement st = c.createStatement()) {
+                    st.execute("analyze pg_class, pg_namespace, pg_depend, pg_attribute, pg_index, pg_constraint, pg_type");
+                }
+            }
+            drop("lbbench_w");
+            System.out.printf(Locale.ROOT, "warm-up, not measured: %d tenants per mode, %.0f s; then the catalog's statistics"
+                    + " taken while their schemas existed%n", WARMUP, (System.nanoTime() - w0) / 1e9);
             long a = timed("(a) plain Liquibase loop, sequential", "lbbench_a_", n, () -> plainLiquibase(pool, tenants("lbbench_a_", n)));
             long[] b = new long[2];
             b[0] = timed("(b) TenantMigrator, all gates, parallelism 1", "lbbench_b_", n, () -> b[1] = migrator(pool, "lbbench_b_", n, 1));
@@ -70,10 +85,18 @@ public final class LiquibaseTenantMigrationBenchmark {
 
     private static long timed(String label, String prefix, int n, Run run) throws Exception {
         drop(prefix);
+        long cpu0 = Machine.processCpuNanos();
+        long busy0 = Machine.machineBusyNanos();
         long t0 = System.nanoTime();
         run.run();
         long ms = (System.nanoTime() - t0) / 1_000_000;
+        long cpu = Machine.processCpuNanos() - cpu0;
+        long busy = Machine.machineBusyNanos() - busy0;
         System.out.printf(Locale.ROOT, "%-48s %8d ms  (%.1f ms per tenant)%n", label, ms, ms / (double) n);
+        if (busy > 0) {
+            System.out.printf(Locale.ROOT, "    CPU per tenant: %.1f ms in this JVM, %.1f ms in the rest of the machine (PostgreSQL,"
+                    + " its standby, the rest)%n", cpu / 1e6 / n, Math.max(0, busy - cpu) / 1e6 / n);
+        }
         drop(prefix);
         return ms;
     }
