@@ -1,6 +1,7 @@
 package dev.deployclaw.gates.liquibase;
 
 import dev.deployclaw.gates.core.GateBlockedException;
+import dev.deployclaw.gates.core.GateSession;
 import dev.deployclaw.gates.core.MigrationRequest;
 import dev.deployclaw.gates.core.SecurityAuditor;
 import dev.deployclaw.gates.core.dialect.Dialects;
@@ -69,6 +70,8 @@ public class GateChangeExecListener extends DefaultChangeExecListener {
     private Database lastDatabase;
     private long lastFullEvaluationNanos;
     private final Set<Connection> sessions = Collections.synchronizedSet(Collections.newSetFromMap(new IdentityHashMap<>()));
+    /** The probe of the migrator's worker when {@link LiquibaseEngine} runs the update (not closed here), or null. */
+    private final GateSession lent;
 
     /** Gates with {@code auditor} and {@link LiquibaseGateOptions#defaults()}. */
     public GateChangeExecListener(SecurityAuditor auditor) {
@@ -109,9 +112,24 @@ public class GateChangeExecListener extends DefaultChangeExecListener {
     }
 
     GateChangeExecListener(AuditorSource auditors, LiquibaseGateOptions options, ChangeExecListener... next) {
+        this(auditors, options, null, next);
+    }
+
+    /**
+     * For {@link LiquibaseEngine}: evaluates on {@code lent}, the probe connection of the migrator's worker, when it
+     * serves the auditor (it is the migrator's; this listener does not close it), so that a tenant's changesets do not
+     * each take and prepare a probe of their own.
+     */
+    GateChangeExecListener(SecurityAuditor auditor, LiquibaseGateOptions options, GateSession lent) {
+        this(AuditorSource.of(auditor), options, lent);
+    }
+
+    private GateChangeExecListener(AuditorSource auditors, LiquibaseGateOptions options, GateSession lent,
+                                   ChangeExecListener... next) {
         super(next);
         this.auditors = Objects.requireNonNull(auditors, "auditors");
         this.options = Objects.requireNonNull(options, "options");
+        this.lent = lent;
     }
 
     public LiquibaseGateOptions options() {
@@ -186,7 +204,8 @@ public class GateChangeExecListener extends DefaultChangeExecListener {
             request.statements(preview.statements());
         }
         SecurityAuditor evaluating = full ? auditor : statementGatesOf(auditor);
-        GateReport report = evaluating.requireSafe(request.build());
+        GateReport report = lent != null && lent.serves(auditor.config()) ? evaluating.requireSafe(request.build(), lent)
+                : evaluating.requireSafe(request.build());
         session.ifPresent(c -> keepSessionSettings(c, id));
         if (full) {
             markFullEvaluation(database);

@@ -1,5 +1,6 @@
 package dev.deployclaw.gates.liquibase;
 
+import dev.deployclaw.gates.core.GateSession;
 import dev.deployclaw.gates.core.SecurityAuditor;
 import dev.deployclaw.gates.core.dialect.Dialect;
 import dev.deployclaw.gates.core.dialect.Dialects;
@@ -93,10 +94,19 @@ public final class LiquibaseEngine implements MigrationEngine {
 
     @Override
     public MigrationResult migrate(Tenant tenant, SecurityAuditor auditor) throws Exception {
+        return migrate(tenant, auditor, null);
+    }
+
+    /**
+     * Migrates {@code tenant} with the gates on the migrator worker's probe connection (not closed here): the
+     * changesets' evaluations share it instead of each taking and preparing a probe.
+     */
+    @Override
+    public MigrationResult migrate(Tenant tenant, SecurityAuditor auditor, GateSession session) throws Exception {
         Objects.requireNonNull(auditor, "auditor");
         Optional<String> before = inspect(tenant).currentVersion();
         GateChangeExecListener listener = new GateChangeExecListener(auditor,
-                options.toBuilder().tenant(tenant.id()).build());
+                options.toBuilder().tenant(tenant.id()).build(), session);
         Connection c = dataSourceOf(tenant).getConnection();
         Database database;
         try {

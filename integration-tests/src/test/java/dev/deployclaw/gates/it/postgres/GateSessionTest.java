@@ -6,6 +6,7 @@ import dev.deployclaw.gates.core.MigrationRequest;
 import dev.deployclaw.gates.core.SecurityAuditor;
 import dev.deployclaw.gates.core.gate.Outcome;
 import dev.deployclaw.gates.core.report.GateReport;
+import dev.deployclaw.gates.it.support.CountingDataSource;
 import dev.deployclaw.gates.it.support.PgSchemas;
 import dev.deployclaw.gates.it.support.TestDatabases;
 import org.junit.jupiter.api.AfterEach;
@@ -13,14 +14,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.postgresql.ds.PGSimpleDataSource;
 
-import javax.sql.DataSource;
-import java.io.PrintWriter;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.logging.Logger;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -30,7 +27,7 @@ class GateSessionTest {
     private static final String SCHEMA = "fd_session";
     private static final String APP = "deployclaw-gate-session-test";
     private final String url = TestDatabases.postgresUrl();
-    private final Counting ds = new Counting(TestDatabases.pgDataSource(url));
+    private final CountingDataSource ds = new CountingDataSource(TestDatabases.pgDataSource(url));
 
     @BeforeEach
     void schema() throws Exception {
@@ -114,63 +111,6 @@ class GateSessionTest {
              ResultSet rs = st.executeQuery("select count(*) from pg_stat_activity where application_name = '" + APP + "'")) {
             rs.next();
             return rs.getInt(1);
-        }
-    }
-
-    /** Counts the connections taken from a real data source. */
-    private static final class Counting implements DataSource {
-        final DataSource target;
-        final AtomicInteger opened = new AtomicInteger();
-
-        Counting(DataSource target) {
-            this.target = target;
-        }
-
-        @Override
-        public Connection getConnection() throws SQLException {
-            opened.incrementAndGet();
-            return target.getConnection();
-        }
-
-        @Override
-        public Connection getConnection(String user, String password) throws SQLException {
-            opened.incrementAndGet();
-            return target.getConnection(user, password);
-        }
-
-        @Override
-        public PrintWriter getLogWriter() throws SQLException {
-            return target.getLogWriter();
-        }
-
-        @Override
-        public void setLogWriter(PrintWriter out) throws SQLException {
-            target.setLogWriter(out);
-        }
-
-        @Override
-        public void setLoginTimeout(int seconds) throws SQLException {
-            target.setLoginTimeout(seconds);
-        }
-
-        @Override
-        public int getLoginTimeout() throws SQLException {
-            return target.getLoginTimeout();
-        }
-
-        @Override
-        public Logger getParentLogger() {
-            return Logger.getLogger("counting");
-        }
-
-        @Override
-        public <T> T unwrap(Class<T> iface) throws SQLException {
-            return target.unwrap(iface);
-        }
-
-        @Override
-        public boolean isWrapperFor(Class<?> iface) throws SQLException {
-            return target.isWrapperFor(iface);
         }
     }
 }
