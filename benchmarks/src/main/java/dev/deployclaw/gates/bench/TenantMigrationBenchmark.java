@@ -221,7 +221,9 @@ public final class TenantMigrationBenchmark {
         for (Mode m : modes) {
             m.round(pool, 0, WARMUP, true);
         }
-        analyzeCatalog();
+        try (HikariDataSource one = pool(1); Connection c = one.getConnection()) {
+            Machine.analyzeCatalog(c);
+        }
         drop("bench_w");
         System.out.printf(Locale.ROOT, "warm-up, not measured: %d tenants per mode, %.0f s; then the catalog's statistics taken"
                 + " while their schemas existed (as autovacuum would, which is off here)%n", WARMUP, (System.nanoTime() - t0) / 1e9);
@@ -273,21 +275,6 @@ public final class TenantMigrationBenchmark {
             for (String s : schemas) {
                 st.execute("create schema " + s);
             }
-        }
-    }
-
-    /**
-     * Stands in for autovacuum, which is off on this machine: takes the statistics of the catalogs that Flyway's and the
-     * gates' queries read while many tenant schemas hold a {@code flyway_schema_history} table. With statistics taken
-     * before any such table existed, the planner took {@code relname = 'flyway_schema_history'} for a unique name and
-     * planned Flyway's table-existence check (15 per tenant) as a loop over every schema's history table: 2.5 ms each
-     * with 100 of them, against 0.07 ms with current statistics. Autovacuum on a live server analyses these catalogs
-     * after enough changes; a benchmark should not measure stale statistics, and which ones it had depended on what
-     * the machine ran before.
-     */
-    private static void analyzeCatalog() throws Exception {
-        try (HikariDataSource one = pool(1); Connection c = one.getConnection(); Statement st = c.createStatement()) {
-            st.execute("analyze pg_class, pg_namespace, pg_depend, pg_attribute, pg_index, pg_constraint, pg_type");
         }
     }
 
