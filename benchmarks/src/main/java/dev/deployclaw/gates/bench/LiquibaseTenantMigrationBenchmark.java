@@ -83,17 +83,14 @@ public final class LiquibaseTenantMigrationBenchmark {
 
     private static long timed(String label, String prefix, int n, Run run) throws Exception {
         drop(prefix);
-        long cpu0 = Machine.processCpuNanos();
-        long busy0 = Machine.machineBusyNanos();
+        Machine.Cpu cpu0 = Machine.Cpu.now();
         long t0 = System.nanoTime();
         run.run();
         long ms = (System.nanoTime() - t0) / 1_000_000;
-        long cpu = Machine.processCpuNanos() - cpu0;
-        long busy = Machine.machineBusyNanos() - busy0;
+        Machine.Cpu cpu = Machine.Cpu.now().minus(cpu0);
         System.out.printf(Locale.ROOT, "%-48s %8d ms  (%.1f ms per tenant)%n", label, ms, ms / (double) n);
-        if (busy > 0) {
-            System.out.printf(Locale.ROOT, "    CPU per tenant: %.1f ms in this JVM, %.1f ms in the rest of the machine (PostgreSQL,"
-                    + " its standby, the rest)%n", cpu / 1e6 / n, Math.max(0, busy - cpu) / 1e6 / n);
+        if (cpu.machineNanos() > 0) {
+            System.out.println(cpu.perUnit(n, "tenant"));
         }
         drop(prefix);
         return ms;

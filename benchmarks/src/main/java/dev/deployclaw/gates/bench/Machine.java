@@ -26,28 +26,46 @@ final class Machine {
                 java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
     }
 
-    /** CPU time this JVM has used, all threads, in nanoseconds; -1 where the JVM does not say. */
-    static long processCpuNanos() {
-        return java.lang.management.ManagementFactory.getOperatingSystemMXBean()
-                instanceof com.sun.management.OperatingSystemMXBean os ? os.getProcessCpuTime() : -1;
-    }
-
     /**
-     * CPU time the whole machine has been busy, all cores, in nanoseconds (Linux {@code /proc/stat}: every field of the
-     * {@code cpu} line but idle and iowait, in clock ticks of 1/100 s); 0 where there is no {@code /proc/stat}.
+     * CPU time used so far: this JVM's, all threads ({@code OperatingSystemMXBean.getProcessCpuTime}; -1 where the JVM
+     * does not say), and the whole machine's busy time, all cores (Linux {@code /proc/stat}: every field of the
+     * {@code cpu} line but idle and iowait, in clock ticks of 1/100 s; 0 where there is no {@code /proc/stat}). Take one
+     * before and one after what is measured and subtract.
      */
-    static long machineBusyNanos() {
-        try {
-            String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
-            long busy = 0;
-            for (int i = 1; i < Math.min(f.length, 9); i++) { // user nice system idle iowait irq softirq steal
-                if (i != 4 && i != 5) {
-                    busy += Long.parseLong(f[i]);
+    record Cpu(long jvmNanos, long machineNanos) {
+        static Cpu now() {
+            long jvm = java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+                    instanceof com.sun.management.OperatingSystemMXBean os ? os.getProcessCpuTime() : -1;
+            return new Cpu(jvm, machineBusyNanos());
+        }
+
+        Cpu minus(Cpu earlier) {
+            return new Cpu(jvmNanos - earlier.jvmNanos, machineNanos - earlier.machineNanos);
+        }
+
+        Cpu plus(Cpu other) {
+            return new Cpu(jvmNanos + other.jvmNanos, machineNanos + other.machineNanos);
+        }
+
+        /** The line the harnesses print under a mode: this JVM's CPU and the rest of the machine's, per unit. */
+        String perUnit(int units, String unit) {
+            return String.format(Locale.ROOT, "    CPU per %s: %.1f ms in this JVM, %.1f ms in the rest of the machine (PostgreSQL,"
+                    + " its standby, the rest)", unit, jvmNanos / 1e6 / units, Math.max(0, machineNanos - jvmNanos) / 1e6 / units);
+        }
+
+        private static long machineBusyNanos() {
+            try {
+                String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+                long busy = 0;
+                for (int i = 1; i < Math.min(f.length, 9); i++) { // user nice system idle iowait irq softirq steal
+                    if (i != 4 && i != 5) {
+                        busy += Long.parseLong(f[i]);
+                    }
                 }
+                return busy * 10_000_000L;
+            } catch (IOException | RuntimeException e) {
+                return 0;
             }
-            return busy * 10_000_000L;
-        } catch (IOException | RuntimeException e) {
-            return 0;
         }
     }
 

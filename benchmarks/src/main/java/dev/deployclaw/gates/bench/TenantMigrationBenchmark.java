@@ -93,10 +93,10 @@ public final class TenantMigrationBenchmark {
             }
             System.out.printf(Locale.ROOT, "ratios: (b)/(a) = %.2f, (c)/(a) = %.2f (goal <= 0.5), (d)/(a) = %.2f, (c)/(d) = %.2f,"
                     + " floor/(a) = %.2f%n", b.ms() / a.ms(), c.ms() / a.ms(), d.ms() / a.ms(), c.ms() / d.ms(), f.ms() / a.ms());
-            if (d.machineBusyNanos > 0) {
+            if (d.cpu.machineNanos() > 0) {
                 int cores = Runtime.getRuntime().availableProcessors();
-                double cpuD = d.machineBusyNanos / 1e6 / n;
-                double cpuC = c.machineBusyNanos / 1e6 / n;
+                double cpuD = d.cpu.machineNanos() / 1e6 / n;
+                double cpuC = c.cpu.machineNanos() / 1e6 / n;
                 System.out.printf(Locale.ROOT, "CPU bound: (d) kept the machine busy %.1f ms per tenant, (c) %.1f ms; on %d cores a mode doing"
                         + " (d)'s work cannot take less than %.1f ms per tenant = %.2f x (a), nor (c)'s less than %.2f x (a)%n", cpuD,
                         cpuC, cores, cpuD / cores, cpuD / cores / (a.ms() / n), cpuC / cores / (a.ms() / n));
@@ -116,9 +116,8 @@ public final class TenantMigrationBenchmark {
         private final String prefix;
         private final int parallelism;
         private long nanos;
-        /** CPU time of this JVM and of the whole machine (all cores, from /proc/stat) during the timed rounds. */
-        private long jvmCpuNanos;
-        private long machineBusyNanos;
+        /** CPU time of this JVM and of the whole machine (all cores) during the timed rounds. */
+        private Machine.Cpu cpu = new Machine.Cpu(0, 0);
         private double slowestRound;
         private double fastestRound = Double.MAX_VALUE;
         private final java.util.concurrent.atomic.LongAdder gateMicros = new java.util.concurrent.atomic.LongAdder();
@@ -149,8 +148,7 @@ public final class TenantMigrationBenchmark {
             if (PRECREATE) {
                 create(ts);
             }
-            long cpu0 = Machine.processCpuNanos();
-            long busy0 = Machine.machineBusyNanos();
+            Machine.Cpu cpu0 = Machine.Cpu.now();
             long t0 = System.nanoTime();
             switch (parallelism) {
                 case 0 -> plainFlyway(pool, ts);
@@ -160,8 +158,7 @@ public final class TenantMigrationBenchmark {
             }
             long took = System.nanoTime() - t0;
             nanos += took;
-            jvmCpuNanos += Machine.processCpuNanos() - cpu0;
-            machineBusyNanos += Machine.machineBusyNanos() - busy0;
+            cpu = cpu.plus(Machine.Cpu.now().minus(cpu0));
             double perTenant = took / 1e6 / chunk;
             slowestRound = Math.max(slowestRound, perTenant);
             fastestRound = Math.min(fastestRound, perTenant);
@@ -194,9 +191,8 @@ public final class TenantMigrationBenchmark {
         void print(int n) {
             System.out.printf(Locale.ROOT, "%-48s %8d ms  (%.1f ms per tenant; rounds %.1f-%.1f)%n", label, nanos / 1_000_000,
                     ms() / n, fastestRound, slowestRound);
-            if (machineBusyNanos > 0) {
-                System.out.printf(Locale.ROOT, "    CPU per tenant: %.1f ms in this JVM, %.1f ms in the rest of the machine (PostgreSQL,"
-                        + " its standby, the rest)%n", jvmCpuNanos / 1e6 / n, Math.max(0, machineBusyNanos - jvmCpuNanos) / 1e6 / n);
+            if (cpu.machineNanos() > 0) {
+                System.out.println(cpu.perUnit(n, "tenant"));
             }
             if (parallelism > 0) {
                 long lag = Math.max(0, gateMicros.sum() - beforeMigrateMicros.sum() - perMigrationMicros.sum());

@@ -110,11 +110,6 @@ final class Prefetch {
         return out;
     }
 
-    /** The gates of {@code gates} that a check in advance evaluates: those that read the environment of a schema only. */
-    static List<Gate> environmentGates(List<Gate> gates) {
-        return gates.stream().filter(g -> SecurityAuditor.ENVIRONMENT_GATES.contains(g.id())).toList();
-    }
-
     @Override
     public String toString() {
         return "Prefetch{" + request.schema().orElse("?") + ", " + gates.size() + " gates, maxAge " + maxAge.toMillis() + " ms}";

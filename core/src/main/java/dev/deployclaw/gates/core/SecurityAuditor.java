@@ -71,6 +71,8 @@ public final class SecurityAuditor {
     private final List<Gate> gates;
     private final List<GateListener> listeners;
     private final SharedActivity sharedActivity;
+    /** The gates of {@link #gates} that a check in advance evaluates ({@link #ENVIRONMENT_GATES}), in registry order. */
+    private final List<Gate> environmentGates;
     private volatile Dialect dialect;
 
     public SecurityAuditor(AuditorConfig config) {
@@ -86,6 +88,7 @@ public final class SecurityAuditor {
         this.gates = List.copyOf(gates);
         this.listeners = List.copyOf(listeners);
         this.sharedActivity = shared;
+        this.environmentGates = this.gates.stream().filter(g -> ENVIRONMENT_GATES.contains(g.id())).toList();
         if (this.gates.isEmpty()) {
             throw new IllegalArgumentException("gates must not be empty: an auditor without gates would pass everything");
         }
@@ -156,10 +159,7 @@ public final class SecurityAuditor {
     public GateReport enforcePreMigrationGates(MigrationRequest request, GateSession session) {
         Objects.requireNonNull(request, "request");
         Objects.requireNonNull(session, "session");
-        if (!session.serves(config)) {
-            throw new IllegalArgumentException("session was opened for another data source or probe timeout; open it with"
-                    + " this auditor's openSession()");
-        }
+        requireServes(session);
         // an environment check started in advance on this session ends before the connection serves this evaluation;
         // its verdicts stand in for the same gates when it was made for this request and is young enough
         // (waiting for it counts as this evaluation's time)
@@ -214,21 +214,24 @@ public final class SecurityAuditor {
             throw new IllegalArgumentException("only an environment-only request without statements can be checked in advance,"
                     + " but got one with " + request.statements().size() + " statement(s)");
         }
-        if (!session.serves(config)) {
-            throw new IllegalArgumentException("session was opened for another data source or probe timeout; open it with"
-                    + " this auditor's openSession()");
-        }
-        List<Gate> environment = Prefetch.environmentGates(gates);
-        if (environment.isEmpty() || maxAge.isZero()) {
+        requireServes(session);
+        if (environmentGates.isEmpty() || maxAge.isZero()) {
             session.clearPrefetch();
             return;
         }
-        Prefetch p = new Prefetch(this, request, environment, maxAge);
+        Prefetch p = new Prefetch(this, request, environmentGates, maxAge);
         session.startPrefetch(p);
         try {
             executor.execute(() -> p.run(session));
         } catch (RejectedExecutionException e) {
             p.skip(); // the evaluation that takes it finds no verdicts and evaluates every gate itself
+        }
+    }
+
+    private void requireServes(GateSession session) {
+        if (!session.serves(config)) {
+            throw new IllegalArgumentException("session was opened for another data source or probe timeout; open it with"
+                    + " this auditor's openSession()");
         }
     }
 
